@@ -1,0 +1,31 @@
+# The two commands: `make run` (install + serve the product) and `make test` (the whole suite).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+SUPERVISE := $(PY) -m saas_platform.supervisor
+
+.PHONY: install run test bench lint manage shell
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(SUPERVISE) run
+
+test: install
+	$(SUPERVISE) exec -- $(PY) -m pytest $(ARGS)
+
+bench: install
+	$(SUPERVISE) exec -- $(PY) manage.py bench all $(ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+# `make manage ARGS="migrate_schemas"`: any management command with the services up.
+manage: install
+	$(SUPERVISE) exec -- $(PY) manage.py $(ARGS)

@@ -1,0 +1,1 @@
+"""Tenant schema: branches, staff membership and roles, and (later) customers."""

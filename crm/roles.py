@@ -1,0 +1,65 @@
+"""The five roles of DESIGN §3 as Django groups with permissions, per tenant schema.
+
+Groups are created by `post_migrate` in every tenant schema (so the template, and every
+tenant cloned from it, carries them). Later modules add their permissions to ROLE_PERMISSIONS.
+"""
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.db import connection
+from django.utils.translation import gettext_lazy as _
+from django_tenants.utils import get_public_schema_name
+
+OWNER, MANAGER, ACCOUNTANT, SALESPERSON, CASHIER = (
+    "owner", "manager", "accountant", "salesperson", "cashier")
+ROLES = (OWNER, MANAGER, ACCOUNTANT, SALESPERSON, CASHIER)
+ROLE_LABELS = {
+    OWNER: _("Owner"),
+    MANAGER: _("Branch manager"),
+    ACCOUNTANT: _("Accountant"),
+    SALESPERSON: _("Salesperson"),
+    CASHIER: _("Cashier"),
+}
+
+_BRANCH_ADMIN = {"crm.view_branch", "crm.add_branch", "crm.change_branch"}
+_STAFF_ADMIN = {"auth.view_user", "auth.add_user", "auth.change_user"}
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    OWNER: _BRANCH_ADMIN | _STAFF_ADMIN,
+    MANAGER: _BRANCH_ADMIN | {"auth.view_user"},
+    ACCOUNTANT: {"crm.view_branch"},
+    SALESPERSON: {"crm.view_branch"},
+    CASHIER: {"crm.view_branch"},
+}
+
+
+def roles_sync(*, using: str = "default") -> None:
+    """Make the role groups of the current schema match ROLE_PERMISSIONS exactly."""
+    from django.contrib.auth.models import Group, Permission
+
+    wanted = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    found = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.using(using).values_list(
+            "pk", "content_type__app_label", "codename")
+        if f"{app_label}.{codename}" in wanted
+    }
+    missing = wanted - found.keys()
+    if missing:
+        raise LookupError(f"Role permissions that do not exist: {sorted(missing)}")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.using(using).get_or_create(name=role)
+        group.permissions.set([found[p] for p in perms])
+
+
+def roles_sync_on_migrate(sender, app_config=None, using="default", plan=None, **kwargs):
+    # Once per migrate that applied something, after the last app with models, when every
+    # app's permissions exist; never in the public schema (platform staff have no roles).
+    if not plan or connection.schema_name == get_public_schema_name():
+        return
+    last = [c for c in global_apps.get_app_configs() if c.models_module][-1]
+    if app_config is None or app_config.label != last.label:
+        return
+    for config in global_apps.get_app_configs():
+        create_permissions(config, verbosity=0, using=using)
+    roles_sync(using=using)

@@ -1,0 +1,1 @@
+"""Public schema: tenants, their domains, provisioning and the signup pool."""

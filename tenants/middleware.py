@@ -1,0 +1,48 @@
+from django.http import HttpResponseForbidden, JsonResponse
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from tenants.models import Tenant
+
+
+class TenantStatusMiddleware:
+    """A suspended tenant keeps its data but answers 403 with a clear message."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        tenant = getattr(request, "tenant", None)
+        if isinstance(tenant, Tenant) and tenant.state == Tenant.State.SUSPENDED:
+            with translation.override(tenant.locale):
+                detail = _("This account is suspended. Its data is kept; contact support "
+                           "to reactivate it.")
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"code": "tenant_suspended", "detail": detail},
+                                        status=403)
+                return HttpResponseForbidden(
+                    render_to_string("suspended.html", {"detail": detail}, request=request))
+        return self.get_response(request)
+
+
+class TenantLocaleMiddleware:
+    """Language: the request's explicit choice (?lang=, Accept-Language), else the tenant's."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = request.GET.get("lang") or None
+        if language is None and "HTTP_ACCEPT_LANGUAGE" in request.META:
+            language = translation.get_language_from_request(request)
+        if language is None:
+            tenant = getattr(request, "tenant", None)
+            language = getattr(tenant, "locale", None) or "vi"
+        supported = translation.get_supported_language_variant(language) if language else "vi"
+        translation.activate(supported)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        translation.deactivate()
+        return response

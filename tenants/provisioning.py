@@ -1,0 +1,133 @@
+"""Building tenant schemas ahead of time, so that signup only claims one.
+
+Three ways to get a migrated schema, fastest first:
+- claim a member of the signup pool (pre-built; a row update and a few inserts);
+- clone the template schema (django-tenants' `clone_schema`, data included, so the
+  migration records, permissions and role groups come along);
+- run every migration (the last resort, when there is no template yet).
+
+The template and the pool members are tenant rows (state `template` / `pool`), so
+`migrate_schemas` keeps them current along with every real tenant.
+"""
+
+import logging
+import secrets
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection, transaction
+from django_tenants.clone import CloneSchema
+from django_tenants.utils import schema_exists
+
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE_SCHEMA = "tenant_template"
+_POOL_LOCK_ID = 0x5EED_0001  # pg advisory lock: one pool refill at a time
+
+
+def schema_name_new() -> str:
+    return f"t_{secrets.token_hex(6)}"
+
+
+def schema_migrate(schema_name: str) -> None:
+    """Create the schema and run every tenant migration in it."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA "{schema_name}"')
+    call_command("migrate_schemas", tenant=True, schema_name=schema_name,
+                 interactive=False, verbosity=0)
+    connection.set_schema_to_public()
+
+
+def schema_clone(source: str, target: str) -> None:
+    CloneSchema().clone_schema(source, target, "DATA")
+    connection.set_schema_to_public()
+
+
+def template_get() -> Tenant | None:
+    template = Tenant.objects.filter(state=Tenant.State.TEMPLATE).first()
+    if template is not None and schema_exists(template.schema_name):
+        return template
+    return None
+
+
+def template_ensure() -> Tenant:
+    """The template tenant, migrated; created on first use."""
+    template = template_get()
+    if template is not None:
+        return template
+    with transaction.atomic():
+        template, _ = Tenant.objects.get_or_create(
+            schema_name=TEMPLATE_SCHEMA, defaults={"state": Tenant.State.TEMPLATE})
+        if not schema_exists(TEMPLATE_SCHEMA):
+            schema_migrate(TEMPLATE_SCHEMA)
+    return template
+
+
+def tenant_schema_build(*, method: str = "auto") -> Tenant:
+    """A new pool-state tenant with a ready schema. `method`: auto, clone or migrate."""
+    template = template_get() if method in {"auto", "clone"} else None
+    if method == "clone" and template is None:
+        raise LookupError("No template schema to clone; run signup_pool_fill first.")
+    tenant = Tenant(schema_name=schema_name_new(), state=Tenant.State.POOL)
+    with transaction.atomic():
+        tenant.save()
+        if template is not None:
+            schema_clone(template.schema_name, tenant.schema_name)
+        else:
+            schema_migrate(tenant.schema_name)
+    return tenant
+
+
+def signup_pool_size() -> int:
+    return Tenant.objects.filter(state=Tenant.State.POOL).count()
+
+
+def signup_pool_fill(*, target: int | None = None, batch: int | None = None) -> int:
+    """Top the pool up to `target` members, at most `batch` now. Returns how many were built.
+
+    Only one filler runs at a time (an advisory lock); a second caller returns 0 at once.
+    """
+    target = settings.SIGNUP_POOL_SIZE if target is None else target
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_POOL_LOCK_ID])
+        if not cursor.fetchone()[0]:
+            return 0
+    try:
+        template_ensure()
+        missing = max(0, target - signup_pool_size())
+        if batch is not None:
+            missing = min(missing, batch)
+        started = time.perf_counter()
+        for _ in range(missing):
+            tenant_schema_build()
+        if missing:
+            logger.info("signup pool: built %d in %.2fs", missing, time.perf_counter() - started)
+        return missing
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_POOL_LOCK_ID])
+
+
+def signup_pool_claim() -> Tenant:
+    """Take one pool member for a new tenant (inside the caller's transaction).
+
+    SKIP LOCKED lets concurrent signups take different members. An empty pool builds one
+    on the spot: slower, never a failure.
+    """
+    tenant = (Tenant.objects.select_for_update(skip_locked=True)
+              .filter(state=Tenant.State.POOL).order_by("id").first())
+    if tenant is None:
+        logger.warning("signup pool empty: building a schema while the user waits")
+        tenant = tenant_schema_build()
+    return tenant
+
+
+def signup_pool_refill_if_low() -> None:
+    """Called after a claim commits: hand a refill to the worker when the pool runs low."""
+    if signup_pool_size() <= settings.SIGNUP_POOL_LOW_WATER:
+        from tenants.tasks import signup_pool_refill_task
+
+        signup_pool_refill_task.delay()

@@ -1,0 +1,182 @@
+"""Tenant life cycle: create (signup and admin onboarding), suspend, reactivate."""
+
+import re
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context
+
+from tenants.models import Currency, Domain, Locale, Tenant
+from tenants.provisioning import signup_pool_claim, signup_pool_refill_if_low
+
+RESERVED_SUBDOMAINS = frozenset({
+    "www", "api", "admin", "public", "app", "static", "media", "mail", "smtp", "ftp", "help",
+    "support", "status", "docs", "blog", "billing", "dashboard", "login", "signup", "auth",
+    "demo-admin", "root", "system", "internal", "test", "dev", "staging", "cdn", "assets",
+    "tenant", "tenants", "platform",
+})
+SUBDOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+COUNTRY_BY_CURRENCY = {"VND": "VN", "TWD": "TW", "CNY": "CN", "USD": "US"}
+TIMEZONE_BY_COUNTRY = {
+    "VN": "Asia/Ho_Chi_Minh", "TW": "Asia/Taipei", "CN": "Asia/Shanghai",
+    "HK": "Asia/Hong_Kong", "MO": "Asia/Macau", "SG": "Asia/Singapore",
+    "MY": "Asia/Kuala_Lumpur", "US": "America/New_York",
+}
+
+
+def tenant_domain(subdomain: str) -> str:
+    return f"{subdomain}.{settings.BASE_DOMAIN}"
+
+
+def tenant_url(tenant: Tenant) -> str:
+    port = f":{settings.SITE_PORT}" if settings.SITE_PORT else ""
+    return f"{settings.SITE_SCHEME}://{tenant_domain(tenant.subdomain)}{port}/"
+
+
+def tenant_create_validate(
+    *, business_name: str, subdomain: str, owner_email: str, owner_password: str | None,
+    currency: str, locale: str, country: str | None, timezone_name: str | None,
+) -> tuple[str, str]:
+    """Check every field; raise one ValidationError naming each bad field.
+
+    Returns the (country, timezone) to use, defaults filled in.
+    """
+    errors: dict[str, list[str]] = {}
+
+    def fail(field, message):
+        errors.setdefault(field, []).append(message)
+
+    if not business_name.strip():
+        fail("business_name", _("Enter the name of your business."))
+    if not SUBDOMAIN_RE.match(subdomain) or len(subdomain) < 3:
+        fail("subdomain", _("Use 3 to 63 lowercase letters, digits or hyphens; "
+                            "start and end with a letter or digit."))
+    elif subdomain in RESERVED_SUBDOMAINS:
+        fail("subdomain", _("This subdomain is reserved. Choose another one."))
+    elif Tenant.objects.filter(subdomain=subdomain).exists():
+        fail("subdomain", _("This subdomain is already taken."))
+    try:
+        validate_email(owner_email)
+    except ValidationError:
+        fail("owner_email", _("Enter a valid e-mail address."))
+    if owner_password is not None:
+        try:
+            validate_password(owner_password)
+        except ValidationError as exc:
+            errors.setdefault("owner_password", []).extend(exc.messages)
+    if currency not in Currency.values:
+        fail("currency", _("Choose one of: %(choices)s.") % {"choices": ", ".join(Currency.values)})
+    if locale not in Locale.values:
+        fail("locale", _("Choose one of: %(choices)s.") % {"choices": ", ".join(Locale.values)})
+    country = (country or COUNTRY_BY_CURRENCY.get(currency, "VN")).upper()
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        fail("country", _("Use a two-letter country code such as VN or TW."))
+    timezone_name = timezone_name or TIMEZONE_BY_COUNTRY.get(country, "UTC")
+    try:
+        zoneinfo.ZoneInfo(timezone_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        fail("timezone", _("Unknown time zone."))
+    if errors:
+        raise ValidationError(errors)
+    return country, timezone_name
+
+
+def tenant_create(
+    *,
+    business_name: str,
+    subdomain: str,
+    owner_email: str,
+    owner_password: str | None = None,
+    owner_password_hash: str | None = None,
+    currency: str = Currency.VND,
+    locale: str = Locale.VI,
+    country: str | None = None,
+    timezone_name: str | None = None,
+) -> Tenant:
+    """Signup and admin onboarding: a usable tenant with its owner and MAIN branch."""
+    subdomain = subdomain.strip().lower()
+    owner_email = owner_email.strip().lower()
+    country, timezone_name = tenant_create_validate(
+        business_name=business_name, subdomain=subdomain, owner_email=owner_email,
+        owner_password=owner_password, currency=currency, locale=locale, country=country,
+        timezone_name=timezone_name)
+    # Hash before the transaction: the deliberate Argon2 cost holds no row lock.
+    password_hash = owner_password_hash or make_password(owner_password)
+    try:
+        tenant = tenant_provision(
+            business_name=business_name.strip(), subdomain=subdomain, owner_email=owner_email,
+            owner_password_hash=password_hash, currency=currency, locale=locale,
+            country=country, timezone_name=timezone_name)
+    except IntegrityError as exc:
+        # Two signups raced for one subdomain; the unique constraint decided.
+        raise ValidationError({"subdomain": [_("This subdomain is already taken.")]}) from exc
+    return tenant
+
+
+@transaction.atomic
+def tenant_provision(
+    *, business_name: str, subdomain: str, owner_email: str, owner_password_hash: str,
+    currency: str, locale: str, country: str, timezone_name: str,
+) -> Tenant:
+    """Claim a ready schema and fill in name, domain, owner and first branch. No validation."""
+    from crm.roles import OWNER
+    from crm.staff import MAIN_BRANCH_CODE, branch_create, staff_create
+
+    tenant = signup_pool_claim()
+    tenant.name = business_name
+    tenant.subdomain = subdomain
+    tenant.state = Tenant.State.ACTIVE
+    tenant.currency = currency
+    tenant.locale = locale
+    tenant.country = country
+    tenant.timezone = timezone_name
+    tenant.claimed_at = timezone.now()
+    tenant.save()
+    Domain.objects.create(domain=tenant_domain(subdomain), tenant=tenant, is_primary=True)
+    with schema_context(tenant.schema_name), translation.override(locale):
+        branch = branch_create(code=MAIN_BRANCH_CODE, name=_("Main branch"))
+        staff_create(username=owner_email, email=owner_email, password_hash=owner_password_hash,
+                     roles=[OWNER], branches=[branch])
+    transaction.on_commit(signup_pool_refill_if_low)
+    return tenant
+
+
+@transaction.atomic
+def tenant_suspend(*, tenant: Tenant) -> Tenant:
+    """A suspended tenant keeps its data; its API answers 403."""
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if tenant.state != Tenant.State.ACTIVE:
+        raise ValidationError(_("Only an active tenant can be suspended."))
+    tenant.state = Tenant.State.SUSPENDED
+    tenant.suspended_at = timezone.now()
+    tenant.save(update_fields=["state", "suspended_at"])
+    return tenant
+
+
+@transaction.atomic
+def tenant_reactivate(*, tenant: Tenant) -> Tenant:
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if tenant.state != Tenant.State.SUSPENDED:
+        raise ValidationError(_("Only a suspended tenant can be reactivated."))
+    tenant.state = Tenant.State.ACTIVE
+    tenant.suspended_at = None
+    tenant.save(update_fields=["state", "suspended_at"])
+    return tenant
+
+
+def tenant_size_bytes(tenant: Tenant) -> int:
+    """Disk used by the tenant's schema (tables, indexes, TOAST)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relkind IN ('r', 'm')", [tenant.schema_name])
+        return int(cursor.fetchone()[0])

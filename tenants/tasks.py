@@ -1,0 +1,12 @@
+from celery import shared_task
+
+from tenants.provisioning import signup_pool_fill
+
+
+@shared_task(name="tenants.signup_pool_refill", queue="default", acks_late=True,
+             ignore_result=True)
+def signup_pool_refill_task() -> int:
+    """Top the signup pool up, one batch at a time (beat also runs this every minute)."""
+    from django.conf import settings
+
+    return signup_pool_fill(batch=settings.SIGNUP_POOL_BATCH)

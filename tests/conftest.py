@@ -1,0 +1,88 @@
+"""Test fixtures. Tenant schemas are built once per session: a template, a small signup
+pool and two tenants, `acme` (VND, Vietnam) and `globex` (TWD, Taiwan)."""
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
+from django_tenants.utils import schema_context
+from rest_framework.test import APIClient
+
+from crm.models import Branch
+from crm.roles import CASHIER, MANAGER, SALESPERSON
+from crm.staff import branch_create, staff_create
+from tenants.models import Tenant
+from tenants.provisioning import signup_pool_fill
+from tenants.services import tenant_create, tenant_domain
+
+PASSWORD = "a long test passphrase"
+TEST_POOL_SIZE = 4
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    settings.SIGNUP_POOL_SIZE = TEST_POOL_SIZE
+    settings.SIGNUP_POOL_LOW_WATER = 1
+    with django_db_blocker.unblock():
+        call_command("platform_bootstrap")
+        signup_pool_fill(target=TEST_POOL_SIZE)
+        for subdomain, currency, name in [("acme", "VND", "Công ty Acme"),
+                                          ("globex", "TWD", "環球貿易有限公司")]:
+            tenant = tenant_create(business_name=name, subdomain=subdomain,
+                                   owner_email=f"owner@{subdomain}.test", owner_password=PASSWORD,
+                                   currency=currency, locale="vi" if currency == "VND" else "zh-hant")
+            with schema_context(tenant.schema_name):
+                main = Branch.objects.get(code="MAIN")
+                second = branch_create(code="B2", name="Branch two")
+                staff_create(username=f"manager@{subdomain}.test", password=PASSWORD,
+                             roles=[MANAGER], branches=[main, second])
+                staff_create(username=f"sales@{subdomain}.test", password=PASSWORD,
+                             roles=[SALESPERSON], branches=[main])
+                staff_create(username=f"cashier@{subdomain}.test", password=PASSWORD,
+                             roles=[CASHIER], branches=[second])
+        signup_pool_fill(target=TEST_POOL_SIZE)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_and_clean_cache():
+    connection.set_schema_to_public()
+    cache.clear()
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def acme(db) -> Tenant:
+    return Tenant.objects.get(subdomain="acme")
+
+
+@pytest.fixture
+def globex(db) -> Tenant:
+    return Tenant.objects.get(subdomain="globex")
+
+
+@pytest.fixture
+def public_client(db) -> APIClient:
+    return APIClient(HTTP_HOST=settings.BASE_DOMAIN)
+
+
+def host_of(tenant: Tenant) -> str:
+    return tenant_domain(tenant.subdomain)
+
+
+def api_client(tenant: Tenant, username: str | None = None) -> APIClient:
+    """A client on the tenant's host, logged in with a token when `username` is given."""
+    client = APIClient(HTTP_HOST=host_of(tenant))
+    if username:
+        response = client.post("/api/v1/auth/token", {"username": username, "password": PASSWORD},
+                               format="json")
+        assert response.status_code == 200, response.content
+        client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    return client
+
+
+@pytest.fixture
+def acme_owner(acme) -> APIClient:
+    return api_client(acme, "owner@acme.test")
