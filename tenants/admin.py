@@ -24,22 +24,25 @@ class TenantOnboardForm(forms.ModelForm):
         model = Tenant
         fields = ["name", "subdomain", "currency", "locale", "country", "timezone"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("country", "timezone"):
+            self.fields[name].required = False
+            self.fields[name].help_text = _("Empty: taken from the currency.")
+
     def clean(self):
         data = super().clean()
         try:
-            country, tz = tenant_create_validate(
+            data["country"], data["timezone"] = tenant_create_validate(
                 business_name=data.get("name") or "", subdomain=data.get("subdomain") or "",
                 owner_email=data.get("owner_email") or "",
                 owner_password=data.get("owner_password") or "",
                 currency=data.get("currency") or "", locale=data.get("locale") or "",
                 country=data.get("country") or None, timezone_name=data.get("timezone") or None)
         except ValidationError as exc:
-            renamed = {"business_name": "name", "timezone_name": "timezone"}
+            form_field = {"business_name": "name"}
             for field, errors in exc.message_dict.items():
-                self.add_error(renamed.get(field, field) if renamed.get(field, field)
-                               in self.fields else None, errors)
-        else:
-            data["country"], data["timezone"] = country, tz
+                self.add_error(form_field.get(field, field), errors)
         return data
 
     def _post_clean(self):

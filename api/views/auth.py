@@ -26,6 +26,9 @@ class TokenView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [LoginThrottle]
 
+    def get_authenticate_header(self, request):
+        return "Token"  # a failed login is a 401, as for any other bad credentials
+
     @extend_schema(request=TokenRequestSerializer,
                    responses={200: inline_serializer("Token", {"token": serializers.CharField()})})
     def post(self, request):
