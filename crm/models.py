@@ -37,3 +37,173 @@ class StaffBranch(models.Model):
             models.UniqueConstraint(fields=["user"], condition=Q(primary=True),
                                     name="staffbranch_one_primary"),
         ]
+
+
+class CustomerGroup(models.Model):
+    """Classifies customers and drives agreement prices."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("customer group")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Customer(models.Model):
+    """A customer of the chain (DESIGN §3). Walk-in sales have no customer row at all.
+
+    The balance columns (receivable, prepaid, coins, total purchased) belong to finance:
+    only finance services write them, under the customer's row lock, and each always
+    equals the sum of its ledger entries.
+    """
+
+    class Role(models.TextChoices):
+        RETAIL = "retail", _("Retail")
+        COLLABORATOR = "collaborator", _("Collaborator")
+        AGENT = "agent", _("Agent")
+
+    class Settlement(models.TextChoices):
+        ON_ACCOUNT = "on_account", _("On account")
+        CASH = "cash", _("Cash")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        INACTIVE = "inactive", _("Inactive")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    # name_key: NFC + case fold + whitespace fold (crm.normalize.name_key), unique.
+    name_key = models.CharField(max_length=255, unique=True, editable=False)
+    phone = models.CharField(_("phone"), max_length=32, blank=True,
+                             help_text=_("E.164, normalised from what was typed."))
+    email = models.EmailField(_("e-mail"), blank=True)
+    address = models.CharField(_("address"), max_length=500, blank=True)
+    group = models.ForeignKey(CustomerGroup, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="customers", verbose_name=_("group"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="owned_customers",
+                              verbose_name=_("salesperson"))
+    referrer = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="referrals", verbose_name=_("referrer"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.RETAIL)
+    settlement_method = models.CharField(_("settlement method"), max_length=16,
+                                         choices=Settlement.choices,
+                                         default=Settlement.ON_ACCOUNT)
+    prepaid_allowed = models.BooleanField(_("prepaid allowed"), default=False)
+    credit_limit_amount = models.DecimalField(_("credit limit"), max_digits=18,
+                                              decimal_places=2, null=True, blank=True)
+    credit_limit_enforced = models.BooleanField(_("enforce credit limit"), default=False)
+    home_branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="customers",
+                                    verbose_name=_("home branch"))
+    shared = models.BooleanField(_("shared across branches"), default=False)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="subsidiaries", verbose_name=_("parent company"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.ACTIVE)
+    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="merged_from", editable=False)
+    tax_code = models.CharField(_("tax code"), max_length=32, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    # Owned by finance (see class docstring).
+    receivable_amount = models.DecimalField(max_digits=18, decimal_places=2, default=0,
+                                            editable=False)
+    prepaid_amount = models.DecimalField(max_digits=18, decimal_places=2, default=0,
+                                         editable=False)
+    coins = models.BigIntegerField(default=0, editable=False)
+    total_purchased_amount = models.DecimalField(max_digits=18, decimal_places=2, default=0,
+                                                 editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+", editable=False)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+", editable=False)
+
+    class Meta:
+        verbose_name = _("customer")
+        ordering = ["code"]
+        permissions = [
+            ("change_other_owner_customer", _("Can edit customers of another owner")),
+            ("view_other_owner_customer", _("Can see customers of another owner")),
+            ("view_all_branches_customer", _("Can see customers of every branch")),
+            ("merge_customer", _("Can merge customers")),
+        ]
+        constraints = [
+            # A phone belongs to one active customer at a time.
+            models.UniqueConstraint(fields=["phone"], condition=Q(status="active") & ~Q(phone=""),
+                                    name="customer_active_phone_unique"),
+            models.CheckConstraint(condition=Q(prepaid_amount__gte=0),
+                                   name="customer_prepaid_not_negative"),
+            models.CheckConstraint(condition=Q(credit_limit_amount__isnull=True)
+                                   | Q(credit_limit_amount__gte=0),
+                                   name="customer_credit_limit_not_negative"),
+            models.CheckConstraint(condition=~Q(parent=models.F("id")),
+                                   name="customer_not_own_parent"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class Contact(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contacts")
+    name = models.CharField(_("name"), max_length=200)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    position = models.CharField(_("position"), max_length=100, blank=True)
+    primary = models.BooleanField(_("primary"), default=False)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        ordering = ["-primary", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer"], condition=Q(primary=True),
+                                    name="contact_one_primary"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class CustomerDepartment(models.Model):
+    """A department of a customer company: orders under it, billed to it."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="departments")
+    name = models.CharField(_("name"), max_length=200)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("department")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "name"], name="department_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Terminal(models.Model):
+    """An end outlet of a customer (e.g. a store of an electronics chain) goods go to."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="terminals")
+    name = models.CharField(_("name"), max_length=200)
+    address = models.CharField(_("address"), max_length=500, blank=True)
+    contact_name = models.CharField(_("contact"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("terminal")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
