@@ -86,3 +86,25 @@ def api_client(tenant: Tenant, username: str | None = None) -> APIClient:
 @pytest.fixture
 def acme_owner(acme) -> APIClient:
     return api_client(acme, "owner@acme.test")
+
+
+@pytest.fixture
+def committed_tenant(django_db_blocker):
+    """A fresh tenant whose data is committed, for tests with threads or processes that
+    use their own connections. Database access is open for the whole test and nothing is
+    rolled back (the test database is dropped at the end of the session). Use it instead
+    of `transactional_db`, whose flush would empty the public schema's tenant table."""
+    import uuid
+
+    from django.db import connections
+
+    django_db_blocker.unblock()
+    try:
+        name = f"c{uuid.uuid4().hex[:10]}"
+        tenant = tenant_create(business_name=name, subdomain=name,
+                               owner_email=f"owner@{name}.test", owner_password=PASSWORD)
+        yield tenant
+    finally:
+        connection.set_schema_to_public()
+        connections.close_all()
+        django_db_blocker.restore()
