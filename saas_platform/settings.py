@@ -94,6 +94,8 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 # Our tenants' schemas are internal ids; `migrate_schemas` keeps the template and the
 # signup pool current because they are tenant rows too (see tenants/provisioning.py).
 TENANT_LIMIT_SET_CALLS = True
+# Skip schemas with nothing to apply (tenants/migration_executor.py).
+GET_EXECUTOR_FUNCTION = "tenants.migration_executor.get_executor"
 PUBLIC_SCHEMA_URLCONF = "saas_platform.urls_public"
 ROOT_URLCONF = "saas_platform.urls_tenant"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]

@@ -85,3 +85,14 @@ def test_fill_is_a_no_op_when_full(db, settings):
     signup_pool_fill()
     assert signup_pool_fill() == 0
     assert signup_pool_size() == settings.SIGNUP_POOL_SIZE
+
+
+def test_pending_only_executor_finds_schemas_missing_a_migration(acme, globex):
+    from tenants.migration_executor import schemas_with_pending_migrations
+
+    schemas = [acme.schema_name, globex.schema_name, TEMPLATE_SCHEMA]
+    assert schemas_with_pending_migrations(schemas) == []
+    with connection.cursor() as cursor:
+        cursor.execute(f'DELETE FROM "{globex.schema_name}".django_migrations '
+                       "WHERE app = 'crm' AND name = '0001_initial'")
+    assert schemas_with_pending_migrations(schemas) == [globex.schema_name]
