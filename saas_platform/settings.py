@@ -96,6 +96,7 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 TENANT_LIMIT_SET_CALLS = True
 # Skip schemas with nothing to apply (tenants/migration_executor.py).
 GET_EXECUTOR_FUNCTION = "tenants.migration_executor.get_executor"
+DEFAULT_NOT_FOUND_TENANT_VIEW = "saas_platform.views.tenant_not_found"
 PUBLIC_SCHEMA_URLCONF = "saas_platform.urls_public"
 ROOT_URLCONF = "saas_platform.urls_tenant"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
