@@ -14,7 +14,7 @@ from django.db import connection
 
 from saas_platform.benchmarks import table
 from tenants.models import Domain, Tenant
-from tenants.provisioning import tenant_schema_build, template_ensure
+from tenants.provisioning import template_ensure, tenant_schema_build
 
 MARK = "__bench_migrate__"
 
@@ -34,7 +34,8 @@ def _ensure_tenants(count: int, stdout) -> None:
         tenant = tenant_schema_build(method="clone")
         Tenant.objects.filter(pk=tenant.pk).update(state=Tenant.State.SUSPENDED, name=MARK)
         if (i + 1) % 100 == 0:
-            stdout.write(f"  built {i + 1}/{count} schemas ({time.perf_counter() - started:.0f} s)\n")
+            elapsed = time.perf_counter() - started
+            stdout.write(f"  built {i + 1}/{count} schemas ({elapsed:.0f} s)\n")
 
 
 def _cleanup() -> None:
@@ -59,8 +60,8 @@ def run(stdout, *, tenants, sample, keep, **options):
         call_command("migrate_schemas", interactive=False, stdout=io.StringIO())  # warm
         total_schemas = Tenant.objects.exclude(schema_name="public").count()
         ours = _timed(verbosity=0)
-        names = list(Tenant.objects.filter(name=MARK).values_list("schema_name", flat=True)
-                     [:sample])
+        marked = Tenant.objects.filter(name=MARK)
+        names = list(marked.values_list("schema_name", flat=True)[:sample])
         standard_sample = 0.0
         for name in names:
             standard_sample += _timed(schema_name=name, executor="standard", verbosity=0)
