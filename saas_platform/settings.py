@@ -242,7 +242,9 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "signup-pool-refill": {"task": "tenants.signup_pool_refill", "schedule": 60.0},
+    "idempotency-purge": {"task": "api.idempotency_purge", "schedule": 3600.0},
 }
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48)
 
 LOGGING = {
     "version": 1,

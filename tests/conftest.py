@@ -103,23 +103,27 @@ def acme_owner(acme) -> APIClient:
 
 
 @pytest.fixture
-def committed_tenant(django_db_setup, django_db_blocker):
-    """A fresh tenant whose data is committed, for tests with threads or processes that
-    use their own connections. Database access is open for the whole test and nothing is
-    rolled back (the test database is dropped at the end of the session). Use it instead
-    of `transactional_db`, whose flush would empty the public schema's tenant table."""
-    import uuid
-
+def committed_db(django_db_setup, django_db_blocker):
+    """Database access with nothing rolled back, for tests with threads or processes that
+    use their own connections (the test database is dropped at the end of the session).
+    Use it instead of `transactional_db`, whose flush would empty the tenant table."""
     from django.db import connections
 
     django_db_blocker.unblock()
     try:
         assert connection.settings_dict["NAME"].startswith("test_")
-        name = f"c{uuid.uuid4().hex[:10]}"
-        tenant = tenant_create(business_name=name, subdomain=name,
-                               owner_email=f"owner@{name}.test", owner_password=PASSWORD)
-        yield tenant
+        yield
     finally:
         connection.set_schema_to_public()
         connections.close_all()
         django_db_blocker.restore()
+
+
+@pytest.fixture
+def committed_tenant(committed_db):
+    """A fresh tenant whose data is committed (see `committed_db`)."""
+    import uuid
+
+    name = f"c{uuid.uuid4().hex[:10]}"
+    return tenant_create(business_name=name, subdomain=name, owner_email=f"owner@{name}.test",
+                         owner_password=PASSWORD)
