@@ -101,3 +101,13 @@ class CustomerMergeConflict(CrmError):
 @domain_error(409, "department_name_taken")
 class DepartmentNameTaken(CrmError):
     pass
+
+
+@domain_error(409, "group_taken")
+class GroupTaken(CrmError):
+    pass
+
+
+@domain_error(409, "group_in_use")
+class GroupInUse(CrmError):
+    pass
