@@ -51,6 +51,9 @@ def add_arguments(parser):
     parser.add_argument("--repeat", type=int, default=20,
                         help="timed runs of each query kind (the baseline runs 3)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--baseline-runs", type=int, default=3,
+                        help="runs of each sequential-scan baseline (slow at size)")
+    parser.add_argument("--only", default="", help="only query kinds containing this text")
 
 
 def _unaccent_ascii(text: str) -> str:
@@ -201,7 +204,8 @@ def _timed(user, filters: dict, ordering: str, seq: bool) -> tuple[float, str]:
     return elapsed, _explain(qs.order_by(*order)[:21])
 
 
-def run(stdout, *, customers: int, repeat: int, seed: int, **_options):
+def run(stdout, *, customers: int, repeat: int, seed: int, only: str = "",
+        baseline_runs: int = 3, **_options):
     from tenants.models import Tenant
     from tenants.services import tenant_create
 
@@ -233,13 +237,15 @@ def run(stdout, *, customers: int, repeat: int, seed: int, **_options):
             rows, worst = [], 0.0
             all_samples = []
             for kind, (filter_sets, ordering) in _query_kinds(rng).items():
+                if only not in kind:
+                    continue
                 samples, baseline = [], []
                 for n in range(repeat + 1):
                     elapsed, plan = _timed(owner, filter_sets[n % len(filter_sets)],
                                            ordering, seq=False)
                     if n:  # the first run warms the cache
                         samples.append(elapsed)
-                for n in range(3):
+                for n in range(baseline_runs):
                     elapsed, _ = _timed(owner, filter_sets[n % len(filter_sets)], ordering,
                                         seq=True)
                     baseline.append(elapsed)
