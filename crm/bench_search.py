@@ -198,10 +198,15 @@ def _timed(user, filters: dict, ordering: str, seq: bool) -> tuple[float, str]:
         elapsed = time.perf_counter() - started
     if seq:
         return elapsed, ""
-    if search is not None and len(_walk_ids(base, search, order=order, limit=21)) == 21:
+    if search is None:
+        return elapsed, _explain(base.order_by(*order)[:21])
+    if (not getattr(search, "selective", False)
+            and len(_walk_ids(base, search, order=order, limit=21)) == 21):
         return elapsed, f"walk {field} index (<= {WALK_ROWS} rows)"
-    qs = base.filter(search) if search is not None else base
-    return elapsed, _explain(qs.order_by(*order)[:21])
+    with transaction.atomic():  # the fallback's own settings (crm.selectors.customer_rows)
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_indexscan = off")
+        return elapsed, "search indexes: " + _explain(base.filter(search).order_by(*order)[:21])
 
 
 def run(stdout, *, customers: int, repeat: int, seed: int, only: str = "",
@@ -235,7 +240,7 @@ def run(stdout, *, customers: int, repeat: int, seed: int, only: str = "",
             stdout.write(f"'nguyen' matches {nguyen / total:.1%} of rows; "
                          f"'王' {wang / total:.1%}\n")
             rows, worst = [], 0.0
-            all_samples = []
+            all_samples, default_order = [], []
             for kind, (filter_sets, ordering) in _query_kinds(rng).items():
                 if only not in kind:
                     continue
@@ -252,17 +257,25 @@ def run(stdout, *, customers: int, repeat: int, seed: int, only: str = "",
                 p95 = percentile(samples, 95) * 1000
                 worst = max(worst, p95)
                 all_samples += samples
+                if ordering != "name":
+                    default_order += samples
                 rows.append([kind, percentile(samples, 50) * 1000, p95,
                              percentile(baseline, 50) * 1000, plan])
             rows.append(["mix (all of the above)", percentile(all_samples, 50) * 1000,
                          percentile(all_samples, 95) * 1000, "", ""])
+            if default_order:
+                rows.append(["mix, list's default order (all but 'ordered by name')",
+                             percentile(default_order, 50) * 1000,
+                             percentile(default_order, 95) * 1000, "", ""])
             table(stdout, f"Customer search and list, {customers:,} customers "
                   f"(target p95 <= {TARGET_P95_MS:.0f} ms)",
                   ["query", "p50 ms", "p95 ms", "seq scan p50 ms", "plan"], rows)
-            verdict = "meets" if percentile(all_samples, 95) * 1000 <= TARGET_P95_MS \
-                else "misses"
-            stdout.write(f"\nMix p95 {percentile(all_samples, 95) * 1000:.1f} ms {verdict} the "
-                         f"target; worst kind p95 {worst:.1f} ms.\n")
+            for label, samples in (("Mix", all_samples),
+                                   ("Mix in the list's default order", default_order)):
+                p95 = percentile(samples, 95) * 1000
+                verdict = "meets" if p95 <= TARGET_P95_MS else "misses"
+                stdout.write(f"{label}: p95 {p95:.1f} ms {verdict} the target.\n")
+            stdout.write(f"Worst kind p95 {worst:.1f} ms.\n")
     finally:
         connection.set_schema_to_public()
         with connection.cursor() as cursor:

@@ -182,7 +182,8 @@ def customer_rows(qs: QuerySet[Customer], search: Q | None, *, order: list[str],
     """
     if search is None:
         return list(customer_list_annotate(qs).order_by(*order)[:limit])
-    ids = _walk_ids(qs, search, order=order, limit=limit)
+    selective = getattr(search, "selective", False)
+    ids = [] if selective else _walk_ids(qs, search, order=order, limit=limit)
     if len(ids) < limit:
         # The walk did not fill the page: the term is rare, or its matches cluster far
         # along the order ("nguyen" by name). Either way the search indexes are the way;
