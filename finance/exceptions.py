@@ -5,6 +5,12 @@ from django.utils.translation import gettext as _
 from api.errors import domain_error
 
 
+def _amount(value) -> str:
+    from finance.ledger import money  # late: ledger imports these exceptions
+
+    return str(money(value))
+
+
 class FinanceError(Exception):
     fields: dict | None = None
 
@@ -16,21 +22,20 @@ class FinanceError(Exception):
 @domain_error(409, "credit_limit_exceeded")
 class CreditLimitExceeded(FinanceError):
     def __init__(self, *, limit, receivable, amount):
+        figures = {"credit_limit": _amount(limit), "receivable": _amount(receivable),
+                   "amount": _amount(amount)}
         super().__init__(
-            _("Credit limit %(limit)s would be exceeded: current receivable %(receivable)s, "
-              "this order adds %(amount)s.") % {"limit": limit, "receivable": receivable,
-                                                "amount": amount},
-            {"credit_limit": str(limit), "receivable": str(receivable), "amount": str(amount)})
+            _("Credit limit %(credit_limit)s would be exceeded: current receivable "
+              "%(receivable)s, this order adds %(amount)s.") % figures, figures)
 
 
 @domain_error(409, "customer_over_credit_limit")
 class CustomerOverCreditLimit(FinanceError):
     def __init__(self, *, limit, receivable):
+        figures = {"credit_limit": _amount(limit), "receivable": _amount(receivable)}
         super().__init__(
-            _("This customer is over the enforced credit limit %(limit)s (receivable "
-              "%(receivable)s): no new order can be made.") % {"limit": limit,
-                                                               "receivable": receivable},
-            {"credit_limit": str(limit), "receivable": str(receivable)})
+            _("This customer is over the enforced credit limit %(credit_limit)s (receivable "
+              "%(receivable)s): no new order can be made.") % figures, figures)
 
 
 @domain_error(409, "payment_required")

@@ -60,6 +60,8 @@ def entry_post(*, customer: Customer, book: str, kind: str, amount, key: str, br
     if amount == 0:
         return None
     field = BALANCE_FIELDS[book]
+    if book == Book.COINS:
+        amount = int(amount)
     after = getattr(customer, field) + amount
     if book == Book.PREPAID and after < 0:
         raise InsufficientPrepaid(
