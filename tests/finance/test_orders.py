@@ -2,7 +2,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, transaction
-from django_tenants.utils import schema_context
 
 from crm.hooks import customer_deactivate_blockers, customer_delete_blockers
 from crm.models import Branch, Customer
@@ -19,12 +18,6 @@ from finance.exceptions import (
 from finance.models import LedgerEntry, Order
 from finance.orders import finance_settings, order_approve, order_cancel, order_create
 from tests.finance.factories import customer_make, lines, product_make, user
-
-
-@pytest.fixture
-def acme_schema(acme):
-    with schema_context(acme.schema_name):
-        yield acme
 
 
 def test_walk_in_must_pay_in_full_and_nothing_is_saved(acme_schema):
