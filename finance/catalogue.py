@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 
 from crm.models import Customer
 from finance.exceptions import InUse, InvalidFinanceInput
-from finance.models import AgreementPrice, OrderLine, Product
+from finance.models import AgreementPrice, OrderLine, PaymentMethod, Product
+from finance.rules import BUILTIN_METHODS
 
 
 def price_resolve(*, product: Product, customer: Customer | None,
@@ -97,3 +98,19 @@ def agreement_price_delete(*, price: AgreementPrice) -> None:
     if _price_in_use(price):
         raise InUse(_("This agreement price was used by orders: end its validity instead."))
     price.delete()
+
+
+@transaction.atomic
+def payment_method_save(*, method: PaymentMethod | None = None, **fields) -> PaymentMethod:
+    """Create or change one of the tenant's own payment methods (never a built-in code)."""
+    method = method or PaymentMethod()
+    for name, value in fields.items():
+        setattr(method, name, value)
+    if method.code in BUILTIN_METHODS:
+        raise InvalidFinanceInput("code", _("“%(code)s” is a built-in method.")
+                                  % {"code": method.code})
+    if PaymentMethod.objects.filter(code=method.code).exclude(pk=method.pk).exists():
+        raise InvalidFinanceInput("code", _("Code %(code)s is already used.")
+                                  % {"code": method.code})
+    method.save()
+    return method

@@ -73,6 +73,7 @@ def order_create(
     actor,
     lines: list[LineInput],
     customer: Customer | None = None,
+    new_customer: dict | None = None,
     branch: Branch | None = None,
     channel: str = Order.Channel.COUNTER,
     paid_amount: Decimal = Decimal(0),
@@ -85,12 +86,17 @@ def order_create(
     idempotency_key: str | None = None,
 ) -> Order:
     """A draft order, approved in the same transaction when `approve`: if approval is
-    refused the exception leaves nothing behind, not even the draft."""
+    refused the exception leaves nothing behind, not even the draft. `new_customer` creates
+    the customer inline (CRM's service) in the same transaction."""
     if idempotency_key:
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
     branch = branch_resolve(actor=actor, branch=branch)
+    if new_customer:
+        from crm.services import customer_create
+
+        customer = customer_create(actor=actor, **{"home_branch": branch, **new_customer})
     if channel not in Order.Channel.values:
         raise InvalidFinanceInput("channel", _("Unknown channel."))
     if customer is not None:
