@@ -17,8 +17,8 @@ from rest_framework.response import Response
 
 from api.base import APIView, GenericViewSet, ModelViewSet
 from api.serializers import finance as s
-from crm.models import Branch, Customer, StaffBranch
-from crm.roles import ACCOUNTANT, OWNER
+from crm.models import Branch, Customer
+from crm.selectors import customer_visible, staff_branch_ids
 from finance import catalogue, orders, selectors, vouchers
 from finance.ledger import Book
 from finance.models import AgreementPrice, Order, PaymentMethod, Product, Voucher
@@ -53,29 +53,20 @@ class HasFinancePermission(BasePermission):
 # --- who sees what (branch isolation) ---------------------------------------------------
 
 def _sees_all_branches(user) -> bool:
-    return (user.has_perm("crm.view_all_branches_customer")
-            or user.groups.filter(name__in=[OWNER, ACCOUNTANT]).exists())
-
-
-def _branch_ids(user) -> list[int]:
-    return list(StaffBranch.objects.filter(user=user).values_list("branch_id", flat=True))
-
-
-def customers_visible(user) -> QuerySet:
-    """Shared customers and those of the user's branches; every one for all-branch roles."""
-    if _sees_all_branches(user):
-        return Customer.objects.all()
-    return Customer.objects.filter(Q(shared=True) | Q(home_branch_id__in=_branch_ids(user)))
+    return user.has_perm("crm.view_all_branches_customer")
 
 
 def _documents_visible(queryset: QuerySet, user) -> QuerySet:
+    """Orders and vouchers of the user's branches (all for all-branch roles) whose customer
+    the user may see; walk-in orders have none."""
+    queryset = queryset.filter(Q(customer__isnull=True) | Q(customer__in=customer_visible(user)))
     if _sees_all_branches(user):
         return queryset
-    return queryset.filter(branch_id__in=_branch_ids(user))
+    return queryset.filter(branch_id__in=staff_branch_ids(user))
 
 
 def _customer_get(request, pk: int) -> Customer:
-    return get_object_or_404(customers_visible(request.user), pk=pk)
+    return get_object_or_404(customer_visible(request.user), pk=pk)
 
 
 def _int_param(request, name: str) -> int | None:
@@ -132,7 +123,7 @@ class AgreementPriceViewSet(ModelViewSet):
                       "destroy": ("finance.delete_agreementprice",)}
 
     def get_queryset(self):
-        visible = customers_visible(self.request.user)
+        visible = customer_visible(self.request.user)
         queryset = AgreementPrice.objects.filter(
             Q(customer__isnull=True) | Q(customer__in=visible))
         for name in ("product", "customer", "group"):
@@ -142,7 +133,7 @@ class AgreementPriceViewSet(ModelViewSet):
 
     def _customer_check(self, data):
         customer = data.get("customer")
-        if customer is not None and not customers_visible(self.request.user).filter(
+        if customer is not None and not customer_visible(self.request.user).filter(
                 pk=customer.pk).exists():
             raise ValidationError({"customer": [_("Unknown customer.")]})
 
@@ -205,7 +196,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericView
         form.is_valid(raise_exception=True)
         data = form.validated_data
         customer = data.get("customer")
-        if customer is not None and not customers_visible(request.user).filter(
+        if customer is not None and not customer_visible(request.user).filter(
                 pk=customer.pk).exists():
             raise ValidationError({"customer": [_("Unknown customer.")]})
         order = orders.order_create(
@@ -420,7 +411,7 @@ class AgingReportView(APIView):
             raise ValidationError({"by": [_("Choose branch or owner.")]})
         rows = selectors.tenant_aging(by=by)
         if not _sees_all_branches(request.user) and by == "branch":
-            mine = set(_branch_ids(request.user))
+            mine = set(staff_branch_ids(request.user))
             rows = [row for row in rows if row["branch"] in mine]
         return Response({"results": [
             {by: row[by], "receivable": s._amount_text(row["receivable"]),
@@ -435,7 +426,7 @@ class DailyReportView(APIView):
     def get(self, request):
         branch_id = _int_param(request, "branch")
         allowed = Branch.objects.all() if _sees_all_branches(request.user) else \
-            Branch.objects.filter(pk__in=_branch_ids(request.user))
+            Branch.objects.filter(pk__in=staff_branch_ids(request.user))
         if branch_id is None:
             branch = allowed.filter(staffbranch__user=request.user,
                                     staffbranch__primary=True).first() or allowed.first()
