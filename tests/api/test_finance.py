@@ -224,3 +224,40 @@ def test_tenant_isolation(acme, globex, shop):
     assert other.post(f"/api/v1/customers/{shop['main'].pk}/payments",
                       {"amount": "1", "method": "cash"}, format="json").status_code == 404
     assert other.get("/api/v1/vouchers").json()["results"] == []
+
+
+def test_order_creates_its_customer_inline(acme, shop):
+    cashier = api_client(acme, "cashier@acme.test")
+    response = _order(cashier, None, 2, product=shop["product"].pk, approve=True,
+                      new_customer={"name": "Trần Văn Mới", "phone": "0912 000 111"})
+    assert response.status_code == 201, response.json()
+    with schema_context(acme.schema_name):
+        order = Order.objects.select_related("customer").get(pk=response.json()["id"])
+        assert order.customer.name == "Trần Văn Mới"
+        assert order.customer.phone == "+84912000111"
+        assert order.customer.home_branch.code == "B2"
+        assert order.customer.receivable_amount == Decimal("200000")
+    duplicate = _order(cashier, None, product=shop["product"].pk, approve=True,
+                       new_customer={"name": "trần  văn mới", "phone": "0912000222"})
+    assert duplicate.status_code in (400, 409)
+    with schema_context(acme.schema_name):
+        assert Order.objects.count() == 1  # the refused customer left no order either
+
+
+def test_crm_deactivate_and_merge_use_finance(acme, shop):
+    owner = api_client(acme, "owner@acme.test")
+    _order(owner, shop["main"], product=shop["product"].pk, approve=True)
+    deactivate = owner.post(f"/api/v1/customers/{shop['main'].pk}/deactivate", format="json")
+    assert deactivate.status_code == 409, deactivate.json()
+    assert "100000" in deactivate.json()["detail"]
+    from crm.services import customer_merge
+    from finance.checks import balances_mismatched
+    from tests.finance.factories import user
+
+    with schema_context(acme.schema_name):
+        survivor = customer_make()
+        customer_merge(actor=user("owner@acme.test"), source=shop["main"], target=survivor)
+        survivor.refresh_from_db()
+        assert survivor.receivable_amount == Decimal("100000")
+        assert survivor.total_purchased_amount == Decimal("100000")
+        assert balances_mismatched() == []
