@@ -19,10 +19,9 @@ from finance.exceptions import (
 from finance.ledger import (
     allocations_release,
     balances_save,
-    document_code_next,
     entries_reverse,
-    entry_post,
     orders_settle,
+    voucher_post,
 )
 from finance.locks import customer_lock
 from finance.models import LedgerEntry, Voucher
@@ -39,36 +38,43 @@ Type, Purpose = Voucher.Type, Voucher.Purpose
 PREFIXES = {Type.RECEIPT: "PT", Type.PAYMENT: "PC"}
 
 
-def _voucher_open(*, customer: Customer, actor, branch, type: str, purpose: str, amount: Decimal,
-                  receivable_after: Decimal, method: str = "", note: str = "",
-                  idempotency_key: str | None = None) -> Voucher:
-    return Voucher.objects.create(
-        code=document_code_next(PREFIXES[type]), type=type, customer=customer, branch=branch,
-        method=method, purpose=purpose, amount=amount, receivable_after=receivable_after,
-        note=note, idempotency_key=idempotency_key or None, created_by=actor)
-
-
-def _start(*, customer: Customer, actor, branch: Branch | None,
+def _begin(*, customer: Customer, actor, branch: Branch | None,
            idempotency_key: str | None) -> tuple[Voucher | None, Customer, Branch]:
-    """Lock the customer; a voucher already made under this key is returned instead."""
+    """Resolve the branch, then lock the customer (after which a voucher already made under
+    this key is returned instead of a new one)."""
+    branch = branch_resolve(actor=actor, branch=branch)
     customer = customer_lock(customer.pk)
     if idempotency_key:
         existing = Voucher.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing, customer, branch
-    branch = branch_resolve(actor=actor, branch=branch)
     customer_branch_check(customer, branch)
     return None, customer, branch
+
+
+def _post(*, customer: Customer, actor, branch: Branch, type: str, purpose: str,
+          amount: Decimal, entries, method: str = "", note: str = "",
+          idempotency_key: str | None = None, settle: Decimal = Decimal(0),
+          order_ids=()) -> Voucher:
+    voucher = Voucher(type=type, customer=customer, branch=branch, method=method,
+                      purpose=purpose, amount=amount, note=note,
+                      idempotency_key=idempotency_key or None, created_by=actor)
+    voucher, has_open_orders = voucher_post(customer=customer, voucher=voucher,
+                                            prefix=PREFIXES[type], entries=entries)
+    if settle > 0 and has_open_orders:
+        orders_settle(customer=customer, voucher=voucher, amount=settle, order_ids=order_ids)
+    return voucher
 
 
 @transaction.atomic
 def payment_record(*, customer: Customer, amount: Decimal, method: str, actor,
                    branch: Branch | None = None, order_ids=(), note: str = "",
                    idempotency_key: str | None = None) -> Voucher:
-    """A receipt (PT) lowering the receivable; the excess goes to prepaid when allowed."""
+    """A receipt (PT) lowering the receivable; the excess goes to prepaid when allowed.
+    Paid from the prepaid balance (method prepaid) it moves prepaid to the receivable."""
     amount = amount_check(amount, field="amount")
     method = payment_method_check(method)
-    existing, customer, branch = _start(customer=customer, actor=actor, branch=branch,
+    existing, customer, branch = _begin(customer=customer, actor=actor, branch=branch,
                                         idempotency_key=idempotency_key)
     if existing is not None:
         return existing
@@ -81,22 +87,12 @@ def payment_record(*, customer: Customer, amount: Decimal, method: str, actor,
               "customer has no prepaid balance to take the rest.")
             % {"amount": amount, "receivable": receivable},
             {"amount": [str(amount)], "receivable": str(receivable)})
-    voucher = _voucher_open(customer=customer, actor=actor, branch=branch, type=Type.RECEIPT,
-                            purpose=Purpose.DEBT_PAYMENT, amount=amount, method=method,
-                            receivable_after=receivable - applied, note=note,
-                            idempotency_key=idempotency_key)
-    common = {"customer": customer, "voucher": voucher, "branch": branch, "actor": actor}
-    if method == PREPAID:
-        entry_post(book=Book.PREPAID, kind=Kind.PREPAID_SPEND, amount=-amount,
-                   key=f"V{voucher.pk}:prepaid", **common)
-    else:
-        entry_post(book=Book.PREPAID, kind=Kind.PREPAID_TOPUP, amount=excess,
-                   key=f"V{voucher.pk}:prepaid", **common)
-    entry_post(book=Book.RECEIVABLE, kind=Kind.RECEIPT, amount=-applied,
-               key=f"V{voucher.pk}:receivable", **common)
-    orders_settle(customer=customer, voucher=voucher, amount=applied, order_ids=order_ids)
-    balances_save(customer)
-    return voucher
+    prepaid = ((Book.PREPAID, Kind.PREPAID_SPEND, -amount) if method == PREPAID
+               else (Book.PREPAID, Kind.PREPAID_TOPUP, excess))
+    return _post(customer=customer, actor=actor, branch=branch, type=Type.RECEIPT,
+                 purpose=Purpose.DEBT_PAYMENT, amount=amount, method=method, note=note,
+                 idempotency_key=idempotency_key, settle=applied, order_ids=order_ids,
+                 entries=[prepaid, (Book.RECEIVABLE, Kind.RECEIPT, -applied)])
 
 
 @transaction.atomic
@@ -108,7 +104,7 @@ def debt_adjust(*, customer: Customer, target_receivable: Decimal, actor,
     target = amount_check(target_receivable, field="target_receivable", positive=False)
     if target < 0:
         raise InvalidFinanceInput("target_receivable", _("The receivable cannot be negative."))
-    existing, customer, branch = _start(customer=customer, actor=actor, branch=branch,
+    existing, customer, branch = _begin(customer=customer, actor=actor, branch=branch,
                                         idempotency_key=idempotency_key)
     if existing is not None:
         return existing
@@ -120,14 +116,9 @@ def debt_adjust(*, customer: Customer, target_receivable: Decimal, actor,
         raise InvalidFinanceInput("target_receivable", _("A write-off can only lower the debt."))
     purpose, kind = ((Purpose.WRITE_OFF, Kind.WRITE_OFF) if write_off
                      else (Purpose.ADJUSTMENT, Kind.ADJUSTMENT))
-    voucher = _voucher_open(customer=customer, actor=actor, branch=branch, type=Type.PAYMENT,
-                            purpose=purpose, amount=change, receivable_after=target, note=note,
-                            idempotency_key=idempotency_key)
-    entry_post(customer=customer, book=Book.RECEIVABLE, kind=kind, amount=change,
-               key=f"V{voucher.pk}:receivable", voucher=voucher, branch=branch, actor=actor)
-    orders_settle(customer=customer, voucher=voucher, amount=-change)
-    balances_save(customer)
-    return voucher
+    return _post(customer=customer, actor=actor, branch=branch, type=Type.PAYMENT,
+                 purpose=purpose, amount=change, note=note, idempotency_key=idempotency_key,
+                 settle=-change, entries=[(Book.RECEIVABLE, kind, change)])
 
 
 @transaction.atomic
@@ -136,7 +127,7 @@ def opening_balance_set(*, customer: Customer, amount: Decimal, actor,
                         idempotency_key: str | None = None) -> Voucher:
     """The receivable a customer brings when the tenant moves in; once per customer."""
     amount = amount_check(amount, field="amount")
-    existing, customer, branch = _start(customer=customer, actor=actor, branch=branch,
+    existing, customer, branch = _begin(customer=customer, actor=actor, branch=branch,
                                         idempotency_key=idempotency_key)
     if existing is not None:
         return existing
@@ -144,39 +135,29 @@ def opening_balance_set(*, customer: Customer, amount: Decimal, actor,
                               status=Voucher.Status.COMPLETED).exists():
         raise OpeningBalanceExists(_("Customer %(code)s already has an opening balance.")
                                    % {"code": customer.code})
-    voucher = _voucher_open(customer=customer, actor=actor, branch=branch, type=Type.PAYMENT,
-                            purpose=Purpose.OPENING, amount=amount,
-                            receivable_after=customer.receivable_amount + amount, note=note,
-                            idempotency_key=idempotency_key)
-    entry_post(customer=customer, book=Book.RECEIVABLE, kind=Kind.OPENING, amount=amount,
-               key=f"V{voucher.pk}:receivable", voucher=voucher, branch=branch, actor=actor)
-    balances_save(customer)
-    return voucher
+    return _post(customer=customer, actor=actor, branch=branch, type=Type.PAYMENT,
+                 purpose=Purpose.OPENING, amount=amount, note=note,
+                 idempotency_key=idempotency_key,
+                 entries=[(Book.RECEIVABLE, Kind.OPENING, amount)])
 
 
 def _prepaid_move(*, customer: Customer, amount: Decimal, method: str, actor, branch, note: str,
                   idempotency_key: str | None, refund: bool) -> Voucher:
     amount = amount_check(amount, field="amount")
     method = payment_method_check(method, prepaid_ok=False)
-    existing, customer, branch = _start(customer=customer, actor=actor, branch=branch,
+    existing, customer, branch = _begin(customer=customer, actor=actor, branch=branch,
                                         idempotency_key=idempotency_key)
     if existing is not None:
         return existing
     if not refund and not customer.prepaid_allowed:
         raise PrepaidNotAllowed(_("Customer %(code)s may not keep a prepaid balance.")
                                 % {"code": customer.code})
-    voucher = _voucher_open(
-        customer=customer, actor=actor, branch=branch,
-        type=Type.PAYMENT if refund else Type.RECEIPT,
-        purpose=Purpose.REFUND if refund else Purpose.PREPAID_TOPUP, amount=amount,
-        method=method, receivable_after=customer.receivable_amount, note=note,
-        idempotency_key=idempotency_key)
-    entry_post(customer=customer, book=Book.PREPAID,
-               kind=Kind.PREPAID_REFUND if refund else Kind.PREPAID_TOPUP,
-               amount=-amount if refund else amount, key=f"V{voucher.pk}:prepaid",
-               voucher=voucher, branch=branch, actor=actor)
-    balances_save(customer)
-    return voucher
+    entry = ((Book.PREPAID, Kind.PREPAID_REFUND, -amount) if refund
+             else (Book.PREPAID, Kind.PREPAID_TOPUP, amount))
+    return _post(customer=customer, actor=actor, branch=branch,
+                 type=Type.PAYMENT if refund else Type.RECEIPT,
+                 purpose=Purpose.REFUND if refund else Purpose.PREPAID_TOPUP, amount=amount,
+                 method=method, note=note, idempotency_key=idempotency_key, entries=[entry])
 
 
 @transaction.atomic
