@@ -7,6 +7,7 @@ Callers hold the customer's row lock (finance.locks) and an open transaction.
 from decimal import Decimal
 from functools import cache
 
+import psycopg
 from django.db import connection
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -134,8 +135,11 @@ def voucher_post(*, customer: Customer, voucher: Voucher, prefix: str,
         params += [book, kind, amount, after]
     params += [customer.receivable_amount, customer.prepaid_amount, customer.coins,
                customer.total_purchased_amount, customer.pk, customer.pk]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    # A server-side prepared statement: planned once per connection (PostgreSQL re-plans it
+    # when search_path, i.e. the tenant, changes).
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
         voucher.id, voucher.code, voucher.created_at, has_open = cursor.fetchone()
     voucher._state.adding = False
     voucher._state.db = connection.alias

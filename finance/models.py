@@ -225,8 +225,10 @@ class Voucher(models.Model):
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     type = models.CharField(_("type"), max_length=16, choices=Type.choices)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="vouchers")
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="vouchers")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="vouchers",
+                                 db_index=False)  # (customer, created_at) index below
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="vouchers",
+                               db_index=False)
     method = models.CharField(_("payment method"), max_length=32, blank=True)
     purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
     # Signed for adjustments (the seed's "amount changed"); positive otherwise.
@@ -238,10 +240,10 @@ class Voucher(models.Model):
     idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   null=True, related_name="+")
+                                   null=True, related_name="+", db_index=False)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     null=True, blank=True, related_name="+")
+                                     null=True, blank=True, related_name="+", db_index=False)
 
     class Meta:
         verbose_name = _("voucher")
@@ -296,7 +298,9 @@ class LedgerEntry(models.Model):
         COIN_REDEEM = "coin_redeem", _("Coins redeemed")
         TRANSFER = "transfer", _("Transfer (merge)")
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="ledger_entries")
+    # Few indexes: every posting writes them. (customer, book, id) serves the customer FK.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT,
+                                 related_name="ledger_entries", db_index=False)
     book = models.CharField(max_length=16, choices=Book.choices)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     amount = models.DecimalField(**MONEY)
@@ -306,12 +310,12 @@ class LedgerEntry(models.Model):
     voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="ledger_entries")
     reverses = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="+")
+                                 related_name="+", db_index=False)
     counterpart = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+")
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+")
+                                    related_name="+", db_index=False)
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+", db_index=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   null=True, related_name="+")
+                                   null=True, related_name="+", db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # Natural key of the posting ("V12:receivable", "O5:cancel:coins"): nothing posts twice.
     idempotency_key = models.CharField(max_length=255, unique=True)
