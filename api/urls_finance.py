@@ -29,6 +29,7 @@ urlpatterns = [
          name="customer-prepaid-refund"),
     path("customers/<int:pk>/opening-balance", v.CustomerOpeningBalanceView.as_view(),
          name="customer-opening-balance"),
+    path("finance-settings", v.FinanceSettingsView.as_view(), name="finance-settings"),
     path("reports/aging", v.AgingReportView.as_view(), name="report-aging"),
     path("reports/daily", v.DailyReportView.as_view(), name="report-daily"),
     *router.urls,

@@ -22,6 +22,7 @@ FINANCE_PERMISSIONS = {
     "finance.view_paymentmethod": _ALL,
     "finance.add_paymentmethod": ("owner", "manager"),
     "finance.change_paymentmethod": ("owner", "manager"),
+    "finance.change_financesettings": ("owner",),
     "finance.cancel_order": _BACK_OFFICE,
     "finance.adjust_debt": _BACK_OFFICE,
     "finance.write_off_debt": _BACK_OFFICE,

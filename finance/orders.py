@@ -37,6 +37,20 @@ def finance_settings() -> FinanceSettings:
     return found
 
 
+@transaction.atomic
+def finance_settings_update(*, coin_earn_step_amount: Decimal | None = None,
+                            coin_value_amount: Decimal | None = None) -> FinanceSettings:
+    found = FinanceSettings.objects.select_for_update().get(pk=finance_settings().pk)
+    for field, value in (("coin_earn_step_amount", coin_earn_step_amount),
+                         ("coin_value_amount", coin_value_amount)):
+        if value is not None:
+            if value < 0 or value != money(value):
+                raise InvalidFinanceInput(field, _("Not a valid amount."))
+            setattr(found, field, value)
+    found.save()
+    return found
+
+
 def _over_limit_check(customer: Customer) -> None:
     limit = customer.credit_limit_amount
     if customer.credit_limit_enforced and limit is not None and customer.receivable_amount > limit:

@@ -9,7 +9,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.models import Branch, Customer, CustomerDepartment, CustomerGroup, Terminal
-from finance.models import AgreementPrice, Order, OrderLine, PaymentMethod, Product, Voucher
+from finance.models import (
+    AgreementPrice,
+    FinanceSettings,
+    Order,
+    OrderLine,
+    PaymentMethod,
+    Product,
+    Voucher,
+)
 from saas_platform.money import InvalidAmount, amount_parse
 
 
@@ -220,3 +228,13 @@ class CoinRowSerializer(LedgerRowSerializer):
 
 def buckets_out(buckets: dict) -> dict:
     return {name: _amount_text(amount) for name, amount in buckets.items()}
+
+
+class FinanceSettingsSerializer(serializers.ModelSerializer):
+    coin_earn_step = AmountField(source="coin_earn_step_amount", min_value=Decimal(0),
+                                 required=False, help_text=_("One coin per this amount."))
+    coin_value = AmountField(source="coin_value_amount", min_value=Decimal(0), required=False)
+
+    class Meta:
+        model = FinanceSettings
+        fields = ["coin_earn_step", "coin_value"]

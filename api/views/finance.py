@@ -445,3 +445,22 @@ class DailyReportView(APIView):
         return Response({**report, **{k: s._amount_text(report[k]) for k in money_keys},
                          "receipts_by_method": {m: s._amount_text(a) for m, a in
                                                 report["receipts_by_method"].items()}})
+
+
+class FinanceSettingsView(APIView):
+    """The tenant's coin rule: one coin per `coin_earn_step`, each worth `coin_value`."""
+
+    permission_classes = [IsAuthenticated, HasFinancePermission]
+    required_perms = {"PATCH": ("finance.change_financesettings",)}
+
+    @extend_schema(responses={200: s.FinanceSettingsSerializer})
+    def get(self, request):
+        return Response(s.FinanceSettingsSerializer(orders.finance_settings()).data)
+
+    @extend_schema(request=s.FinanceSettingsSerializer,
+                   responses={200: s.FinanceSettingsSerializer})
+    def patch(self, request):
+        form = s.FinanceSettingsSerializer(data=request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        found = orders.finance_settings_update(**form.validated_data)
+        return Response(s.FinanceSettingsSerializer(found).data)

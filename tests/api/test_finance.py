@@ -261,3 +261,17 @@ def test_crm_deactivate_and_merge_use_finance(acme, shop):
         assert survivor.receivable_amount == Decimal("100000")
         assert survivor.total_purchased_amount == Decimal("100000")
         assert balances_mismatched() == []
+
+
+def test_coin_rule_is_set_by_the_owner_only(acme, shop):
+    owner = api_client(acme, "owner@acme.test")
+    assert owner.get("/api/v1/finance-settings").json() == {"coin_earn_step": "10000",
+                                                            "coin_value": "100"}
+    manager = api_client(acme, "manager@acme.test")
+    assert manager.patch("/api/v1/finance-settings", {"coin_value": "1"},
+                         format="json").status_code == 403
+    changed = owner.patch("/api/v1/finance-settings", {"coin_earn_step": "50000"},
+                          format="json")
+    assert changed.status_code == 200 and changed.json()["coin_earn_step"] == "50000"
+    sale = _order(owner, shop["main"], 2, product=shop["product"].pk, approve=True).json()
+    assert sale["coins_earned"] == 4
