@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 
 BENCHMARKS = {
     "onboarding": "tenants.bench_onboarding",
+    "migrate": "tenants.bench_migrate",
     "posting": "finance.bench_posting",
 }
 
