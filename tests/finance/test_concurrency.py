@@ -41,9 +41,9 @@ def _run_together(tenant, work, count=THREADS):
     return outcomes
 
 
-def test_simultaneous_orders_never_overshoot_an_enforced_limit(committed):
-    with schema_context(committed.schema_name):
-        owner = User.objects.get(username=f"owner@{committed.subdomain}.test")
+def test_simultaneous_orders_never_overshoot_an_enforced_limit(committed_tenant):
+    with schema_context(committed_tenant.schema_name):
+        owner = User.objects.get(username=f"owner@{committed_tenant.subdomain}.test")
         customer = customer_make(credit_limit_amount=Decimal("1000000"),
                                  credit_limit_enforced=True)
         product = product_make("100000")
@@ -51,20 +51,20 @@ def test_simultaneous_orders_never_overshoot_an_enforced_limit(committed):
     def sell(i):
         return order_create(actor=owner, customer=customer, lines=lines(product), approve=True)
 
-    outcomes = _run_together(committed, sell)
+    outcomes = _run_together(committed_tenant, sell)
     refused = [o for o in outcomes if isinstance(o, CreditLimitExceeded)]
     sold = [o for o in outcomes if isinstance(o, Order)]
     assert len(sold) == 10 and len(refused) == THREADS - 10, outcomes
-    with schema_context(committed.schema_name):
+    with schema_context(committed_tenant.schema_name):
         customer.refresh_from_db()
         assert customer.receivable_amount == Decimal("1000000")
         assert Order.objects.filter(customer=customer).count() == 10  # refusals left nothing
         assert balances_mismatched() == []
 
 
-def test_simultaneous_payments_leave_the_exact_balance_and_gapless_codes(committed):
-    with schema_context(committed.schema_name):
-        owner = User.objects.get(username=f"owner@{committed.subdomain}.test")
+def test_simultaneous_payments_leave_the_exact_balance_and_gapless_codes(committed_tenant):
+    with schema_context(committed_tenant.schema_name):
+        owner = User.objects.get(username=f"owner@{committed_tenant.subdomain}.test")
         customer = customer_make()
         other = customer_make()
         opening_balance_set(customer=customer, amount=Decimal("10000000"), actor=owner)
@@ -75,9 +75,9 @@ def test_simultaneous_payments_leave_the_exact_balance_and_gapless_codes(committ
         return payment_record(customer=customer if i % 4 else other,
                               amount=Decimal(1000 + i), method="cash", actor=owner)
 
-    outcomes = _run_together(committed, pay)
+    outcomes = _run_together(committed_tenant, pay)
     assert all(isinstance(o, Voucher) for o in outcomes), outcomes
-    with schema_context(committed.schema_name):
+    with schema_context(committed_tenant.schema_name):
         customer.refresh_from_db()
         other.refresh_from_db()
         paid = sum(Decimal(1000 + i) for i in range(THREADS) if i % 4)
