@@ -136,9 +136,9 @@ def voucher_post(*, customer: Customer, voucher: Voucher, prefix: str,
     params += [customer.receivable_amount, customer.prepaid_amount, customer.coins,
                customer.total_purchased_amount, customer.pk, customer.pk]
     # A server-side prepared statement: planned once per connection (PostgreSQL re-plans it
-    # when search_path, i.e. the tenant, changes).
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
+    # when search_path, i.e. the tenant, changes). Django's cursor first: it is what sets
+    # the tenant's search_path on the connection.
+    with connection.cursor(), psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
         voucher.id, voucher.code, voucher.created_at, has_open = cursor.fetchone()
     voucher._state.adding = False

@@ -250,6 +250,17 @@ def test_crm_deactivate_and_merge_use_finance(acme, shop):
     deactivate = owner.post(f"/api/v1/customers/{shop['main'].pk}/deactivate", format="json")
     assert deactivate.status_code == 409, deactivate.json()
     assert "100000" in deactivate.json()["detail"]
+    delete = owner.delete(f"/api/v1/customers/{shop['main'].pk}")
+    assert delete.status_code == 409 and delete.json()["code"] == "customer_in_use"
+    with schema_context(acme.schema_name):
+        priced = customer_make()
+        from finance.catalogue import agreement_price_create
+
+        agreement_price_create(product=shop["product"], customer=priced,
+                               price_amount=Decimal("1"))
+    assert owner.delete(f"/api/v1/customers/{priced.pk}").status_code == 409
+    fresh = owner.post(f"/api/v1/customers/{shop['shared'].pk}/deactivate", format="json")
+    assert fresh.status_code == 200  # no receivable, nothing blocks it
     from crm.services import customer_merge
     from finance.checks import balances_mismatched
     from tests.finance.factories import user
