@@ -149,3 +149,21 @@ def test_merge_moves_balances_by_a_transfer_pair(acme_schema):
                                                                   Decimal("5000"))
     assert LedgerEntry.objects.filter(kind="transfer").count() == 4
     assert balances_mismatched() == []
+
+
+def test_prepared_posting_follows_the_tenant_on_one_connection(acme, globex):
+    from django_tenants.utils import schema_context
+
+    codes = {}
+    for tenant in (acme, globex, acme, globex):
+        with schema_context(tenant.schema_name):
+            customer = customer_make()
+            opening_balance_set(customer=customer, amount=Decimal("5000"),
+                                actor=user(f"owner@{tenant.subdomain}.test"))
+            voucher = payment_record(customer=customer, amount=Decimal("1000"), method="cash",
+                                     actor=user(f"owner@{tenant.subdomain}.test"))
+            assert Voucher.objects.filter(pk=voucher.pk, customer=customer).exists()
+            codes.setdefault(tenant.subdomain, []).append(voucher.code)
+            assert balances_mismatched() == []
+    assert codes["globex"] == ["PT000001", "PT000002"]
+    assert codes["acme"] == ["PT000001", "PT000002"]
