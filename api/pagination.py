@@ -80,8 +80,9 @@ class KeysetPagination:
         except (ValueError, TypeError, KeyError, UnicodeDecodeError):
             raise ValidationError({self.cursor_param: [_("Invalid cursor.")]}) from None
 
-    def paginate(self, queryset, request) -> tuple[list, str | None, str | None]:
-        """(rows of this page, next url, previous url)."""
+    def paginate(self, queryset, request, fetch=None) -> tuple[list, str | None, str | None]:
+        """(rows of this page, next url, previous url). `fetch(queryset, order, limit)`
+        reads the rows when plain slicing is not the best way (a search's two phases)."""
         field, descending = self._ordering(request)
         size = self._size(request)
         cursor = request.query_params.get(self.cursor_param)
@@ -95,7 +96,10 @@ class KeysetPagination:
                                                _Row(value_expr, Value(pk))))
         reverse = descending != backwards
         order = [f"-{field}", "-id"] if reverse else [field, "id"]
-        rows = list(queryset.order_by(*order)[:size + 1])
+        if fetch is None:
+            rows = list(queryset.order_by(*order)[:size + 1])
+        else:
+            rows = fetch(queryset, order, size + 1)
         more = len(rows) > size
         rows = rows[:size]
         if backwards:

@@ -144,13 +144,16 @@ class CustomerViewSet(GenericViewSet):
     @extend_schema(parameters=_list_parameters, responses=CustomerSerializer(many=True))
     def list(self, request):
         try:
-            qs = selectors.customer_list(user=request.user,
-                                         filters=customer_list_filters(request.query_params))
+            qs, search = selectors.customer_list_parts(
+                user=request.user, filters=customer_list_filters(request.query_params))
         except ValueError as exc:
             raise ValidationError({str(exc) if str(exc) in LIST_FILTERS else "filters": [
                 _("Invalid filter value.")]}) from None
-        rows, next_url, previous_url = self.pagination.paginate(
-            selectors.customer_list_annotate(qs), request)
+
+        def fetch(queryset, order, limit):
+            return selectors.customer_rows(queryset, search, order=order, limit=limit)
+
+        rows, next_url, previous_url = self.pagination.paginate(qs, request, fetch)
         return self.pagination.response(CustomerSerializer(rows, many=True).data, next_url,
                                         previous_url)
 

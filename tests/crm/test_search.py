@@ -74,3 +74,22 @@ def test_helpers():
     assert phone_prefixes("0912 34", "VN") == ["8491234"]
     assert phone_prefixes("+886 912", "TW") == ["886912"]
     assert phone_prefixes("12", "VN") == []
+
+
+@pytest.mark.parametrize("order", [["-created_at", "-id"], ["name_key", "id"]])
+def test_two_phase_search_pages_equal_the_plain_query(in_acme, order):
+    from crm.selectors import _walk_ids, customer_rows
+
+    for i in range(25):
+        customer(name=f"Nguyễn Văn {i:02d}")
+        customer(name=f"Trần Thị {i:02d}")
+    qs = Customer.objects.all()
+    search = customer_search_filter("nguyen")
+    assert len(_walk_ids(qs, search, order=order, limit=21)) == 21  # the walk filled it
+    rows = customer_rows(qs, search, order=order, limit=21)
+    plain = list(qs.filter(search).order_by(*order)[:21])
+    assert [c.id for c in rows] == [c.id for c in plain]
+    assert all(hasattr(c, "referral_count") for c in rows)
+    rare = customer_rows(qs, customer_search_filter("tran thi 07"), order=order, limit=21)
+    assert "Trần Thị 07" in {c.name for c in rare}  # (codes containing "07" match too)
+    assert all(c.name.startswith("Trần Thị") for c in rare) and len(rare) < 21

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 BENCHMARKS = {
     "onboarding": "tenants.bench_onboarding",
     "migrate": "tenants.bench_migrate",
+    "search": "crm.bench_search",
     "posting": "finance.bench_posting",
 }
 

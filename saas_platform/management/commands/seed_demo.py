@@ -74,7 +74,7 @@ class Command(BaseCommand):
                 logins[owner] = _password()
                 owner_user.set_password(logins[owner])
                 owner_user.save(update_fields=["password"])
-            self._seed_more()
+            self._seed_more(owner_user)
 
         logins_path.write_text(json.dumps(logins, indent=2, ensure_ascii=False))
         logins_path.chmod(0o600)
@@ -82,5 +82,9 @@ class Command(BaseCommand):
         for username, password in sorted(logins.items()):
             self.stdout.write(f"  {username:32} {password}")
 
-    def _seed_more(self):
+    def _seed_more(self, owner_user):
         """Hook for the CRM and finance demo data (customers, products), also idempotent."""
+        from crm.demo import crm_demo_seed
+
+        created = crm_demo_seed(owner=owner_user, email_domain=EMAIL_DOMAIN)
+        self.stdout.write(f"Demo customers created: {created}")
