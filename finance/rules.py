@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from crm.models import Branch, Customer, StaffBranch
 from crm.roles import OWNER
+from crm.selectors import staff_branch_ids
 from finance.exceptions import CustomerNotAtBranch, InvalidFinanceInput
 from finance.ledger import money
 from finance.models import PaymentMethod
@@ -34,13 +35,14 @@ def amount_check(value, *, field: str, positive: bool = True) -> Decimal:
 
 def branch_resolve(*, actor, branch: Branch | None) -> Branch:
     """The acting user's primary branch by default; otherwise one they work at."""
-    links = StaffBranch.objects.filter(user=actor)
     if branch is None:
-        link = links.filter(primary=True).select_related("branch").first()
+        link = StaffBranch.objects.filter(user=actor, primary=True).select_related(
+            "branch").first()
         if link is None:
             raise InvalidFinanceInput("branch", _("You have no primary branch: choose one."))
         return link.branch
-    if not links.filter(branch=branch).exists() and not actor.groups.filter(name=OWNER).exists():
+    if (branch.pk not in staff_branch_ids(actor)
+            and not actor.groups.filter(name=OWNER).exists()):
         raise InvalidFinanceInput("branch", _("You do not work at branch %(code)s.")
                                   % {"code": branch.code})
     return branch
