@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Branch, Customer
+from crm.services import customer_create
 from finance.catalogue import price_resolve
 from finance.exceptions import (
     CreditLimitExceeded,
@@ -102,19 +103,19 @@ def order_create(
     """A draft order, approved in the same transaction when `approve`: if approval is
     refused the exception leaves nothing behind, not even the draft. `new_customer` creates
     the customer inline (CRM's service) in the same transaction."""
+    branch = branch_resolve(actor=actor, branch=branch)
+    if customer is not None:
+        customer = customer_lock(customer.pk)  # a repeat with the same key waits here
     if idempotency_key:
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-    branch = branch_resolve(actor=actor, branch=branch)
     if new_customer:
-        from crm.services import customer_create
-
         customer = customer_create(actor=actor, **{"home_branch": branch, **new_customer})
+        customer = customer_lock(customer.pk)
     if channel not in Order.Channel.values:
         raise InvalidFinanceInput("channel", _("Unknown channel."))
     if customer is not None:
-        customer = customer_lock(customer.pk)
         customer_branch_check(customer, branch)
         _over_limit_check(customer)
     for field, value in (("department", department), ("terminal", terminal)):
