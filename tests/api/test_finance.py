@@ -286,3 +286,34 @@ def test_coin_rule_is_set_by_the_owner_only(acme, shop):
     assert changed.status_code == 200 and changed.json()["coin_earn_step"] == "50000"
     sale = _order(owner, shop["main"], 2, product=shop["product"].pk, approve=True).json()
     assert sale["coins_earned"] == 4
+
+
+def test_price_override_needs_the_permission_and_pages_link(acme, shop):
+    cashier = api_client(acme, "cashier@acme.test")
+    lines = [{"product": shop["product"].pk, "quantity": 1, "unit_price": "1"}]
+    refused = cashier.post("/api/v1/orders", {"customer": shop["shared"].pk, "lines": lines},
+                           format="json")
+    assert refused.status_code == 400 and "lines[0].unit_price" in refused.json()["fields"]
+    manager = api_client(acme, "manager@acme.test")
+    for _ in range(3):
+        sold = manager.post("/api/v1/orders", {"customer": shop["shared"].pk, "lines": lines,
+                                               "approve": True, "channel": "facebook"},
+                            format="json")
+        assert sold.status_code == 201 and sold.json()["total"] == "1"
+    page = manager.get(f"/api/v1/customers/{shop['shared'].pk}/ledger?page_size=2").json()
+    assert len(page["results"]) == 2 and page["next"] and page["previous"] is None
+    second = manager.get(page["next"]).json()
+    assert [r["balance_after"] for r in second["results"]] == ["3"]
+
+
+def test_department_must_belong_to_the_customer(acme, shop):
+    from crm.models import CustomerDepartment
+
+    owner = api_client(acme, "owner@acme.test")
+    with schema_context(acme.schema_name):
+        other = customer_make()
+        department = CustomerDepartment.objects.create(customer=other, name="Kế toán")
+    wrong = _order(owner, shop["main"], product=shop["product"].pk, department=department.pk)
+    assert wrong.status_code == 400 and "department" in wrong.json()["fields"]
+    right = _order(owner, other, product=shop["product"].pk, department=department.pk)
+    assert right.status_code == 201 and right.json()["department"] == department.pk
