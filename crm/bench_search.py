@@ -51,6 +51,9 @@ def add_arguments(parser):
     parser.add_argument("--repeat", type=int, default=20,
                         help="timed runs of each query kind (the baseline runs 3)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--baseline-runs", type=int, default=3,
+                        help="runs of each sequential-scan baseline (slow at size)")
+    parser.add_argument("--only", default="", help="only query kinds containing this text")
 
 
 def _unaccent_ascii(text: str) -> str:
@@ -195,13 +198,19 @@ def _timed(user, filters: dict, ordering: str, seq: bool) -> tuple[float, str]:
         elapsed = time.perf_counter() - started
     if seq:
         return elapsed, ""
-    if search is not None and len(_walk_ids(base, search, order=order, limit=21)) == 21:
+    if search is None:
+        return elapsed, _explain(base.order_by(*order)[:21])
+    if (not getattr(search, "selective", False)
+            and len(_walk_ids(base, search, order=order, limit=21)) == 21):
         return elapsed, f"walk {field} index (<= {WALK_ROWS} rows)"
-    qs = base.filter(search) if search is not None else base
-    return elapsed, _explain(qs.order_by(*order)[:21])
+    with transaction.atomic():  # the fallback's own settings (crm.selectors.customer_rows)
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_indexscan = off")
+        return elapsed, "search indexes: " + _explain(base.filter(search).order_by(*order)[:21])
 
 
-def run(stdout, *, customers: int, repeat: int, seed: int, **_options):
+def run(stdout, *, customers: int, repeat: int, seed: int, only: str = "",
+        baseline_runs: int = 3, **_options):
     from tenants.models import Tenant
     from tenants.services import tenant_create
 
@@ -231,32 +240,42 @@ def run(stdout, *, customers: int, repeat: int, seed: int, **_options):
             stdout.write(f"'nguyen' matches {nguyen / total:.1%} of rows; "
                          f"'王' {wang / total:.1%}\n")
             rows, worst = [], 0.0
-            all_samples = []
+            all_samples, default_order = [], []
             for kind, (filter_sets, ordering) in _query_kinds(rng).items():
+                if only not in kind:
+                    continue
                 samples, baseline = [], []
                 for n in range(repeat + 1):
                     elapsed, plan = _timed(owner, filter_sets[n % len(filter_sets)],
                                            ordering, seq=False)
                     if n:  # the first run warms the cache
                         samples.append(elapsed)
-                for n in range(3):
+                for n in range(baseline_runs):
                     elapsed, _ = _timed(owner, filter_sets[n % len(filter_sets)], ordering,
                                         seq=True)
                     baseline.append(elapsed)
                 p95 = percentile(samples, 95) * 1000
                 worst = max(worst, p95)
                 all_samples += samples
+                if ordering != "name":
+                    default_order += samples
                 rows.append([kind, percentile(samples, 50) * 1000, p95,
                              percentile(baseline, 50) * 1000, plan])
             rows.append(["mix (all of the above)", percentile(all_samples, 50) * 1000,
                          percentile(all_samples, 95) * 1000, "", ""])
+            if default_order:
+                rows.append(["mix, list's default order (all but 'ordered by name')",
+                             percentile(default_order, 50) * 1000,
+                             percentile(default_order, 95) * 1000, "", ""])
             table(stdout, f"Customer search and list, {customers:,} customers "
                   f"(target p95 <= {TARGET_P95_MS:.0f} ms)",
                   ["query", "p50 ms", "p95 ms", "seq scan p50 ms", "plan"], rows)
-            verdict = "meets" if percentile(all_samples, 95) * 1000 <= TARGET_P95_MS \
-                else "misses"
-            stdout.write(f"\nMix p95 {percentile(all_samples, 95) * 1000:.1f} ms {verdict} the "
-                         f"target; worst kind p95 {worst:.1f} ms.\n")
+            for label, samples in (("Mix", all_samples),
+                                   ("Mix in the list's default order", default_order)):
+                p95 = percentile(samples, 95) * 1000
+                verdict = "meets" if p95 <= TARGET_P95_MS else "misses"
+                stdout.write(f"{label}: p95 {p95:.1f} ms {verdict} the target.\n")
+            stdout.write(f"Worst kind p95 {worst:.1f} ms.\n")
     finally:
         connection.set_schema_to_public()
         with connection.cursor() as cursor:

@@ -21,6 +21,7 @@ _CJK = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _PHONE_LIKE = re.compile(r"^\+?[\d\s.\-()]+$")
 _CODE_LIKE = re.compile(r"^[A-Za-z]{1,5}\d*$")
+_CODE_WITH_DIGITS = re.compile(r"^[A-Za-z]{1,5}\d{3,}$")
 MAX_TERM = 100
 
 
@@ -64,10 +65,21 @@ def phone_prefixes(term: str, region: str | None) -> list[str]:
 
 
 def customer_search_filter(term: str, *, region: str | None = None) -> Q:
-    """A Q for Customer matching the search box's term (empty term: everything)."""
+    """A Q for Customer matching the search box's term (empty term: everything).
+
+    The Q carries `selective`: True when the term is one that few rows match (a code
+    with digits, a full phone number, an e-mail), so `crm.selectors.customer_rows` goes
+    straight to the indexes instead of walking the list order first.
+    """
     term = " ".join(term.split())[:MAX_TERM]
     if not term:
         return Q()
+    if _CODE_WITH_DIGITS.match(term):
+        # Our codes (KH000123): a prefix of the code column, not a substring of names
+        # (digit trigrams are in every code, so the trigram index would read them all).
+        condition = Q(code__startswith=term.upper())
+        condition.selective = True
+        return condition
     if region is None:
         region = getattr(getattr(connection, "tenant", None), "country", None)
     folded = term_fold(term)
@@ -78,9 +90,12 @@ def customer_search_filter(term: str, *, region: str | None = None) -> Q:
     if grams:
         text &= Q(name_grams__contains=grams)
     condition = text
+    digits = 0
     if _PHONE_LIKE.match(term):
+        digits = len(re.sub(r"\D", "", term))
         for prefix in phone_prefixes(term, region):
             condition |= Q(phone_digits__startswith=prefix)
     if _CODE_LIKE.match(term):
         condition |= Q(code__startswith=term.upper())
+    condition.selective = digits >= 9 or "@" in term
     return condition

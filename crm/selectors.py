@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from django.contrib.auth.models import User
+from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -181,9 +182,20 @@ def customer_rows(qs: QuerySet[Customer], search: Q | None, *, order: list[str],
     """
     if search is None:
         return list(customer_list_annotate(qs).order_by(*order)[:limit])
-    ids = _walk_ids(qs, search, order=order, limit=limit)
+    selective = getattr(search, "selective", False)
+    ids = [] if selective else _walk_ids(qs, search, order=order, limit=limit)
     if len(ids) < limit:
-        return list(customer_list_annotate(qs.filter(search)).order_by(*order)[:limit])
+        # The walk did not fill the page: the term is rare, or its matches cluster far
+        # along the order ("nguyen" by name). Either way the search indexes are the way;
+        # the planner, trusting its selectivity estimate, might walk the order's index
+        # for the whole table instead, so plain index scans are off for this query.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_indexscan')")
+            previous = cursor.fetchone()[0]
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            rows = list(customer_list_annotate(qs.filter(search)).order_by(*order)[:limit])
+            cursor.execute("SELECT set_config('enable_indexscan', %s, true)", [previous])
+        return rows
     rows = {c.id: c for c in customer_list_annotate(Customer.objects.filter(id__in=ids))}
     return [rows[i] for i in ids if i in rows]
 
