@@ -183,7 +183,8 @@ class PaymentInputSerializer(_VoucherInput):
     amount = AmountField(min_value=Decimal("0.01"))
     method = serializers.CharField()
     orders = serializers.ListField(child=serializers.IntegerField(), required=False,
-                                   default=list, help_text=_("Orders to settle first (結算)."))
+                                   default=list, source="order_ids",
+                                   help_text=_("Orders to settle first (結算)."))
 
 
 class DebtAdjustInputSerializer(_VoucherInput):

@@ -312,13 +312,15 @@ class CustomerAgingView(APIView):
 
 
 class _CustomerVoucherAction(APIView):
-    """POST on a customer that makes one voucher: 201 with the voucher."""
+    """POST on a customer that makes one voucher through `service`: 201 with the voucher.
+    The input serializer's fields are the service's keyword arguments."""
 
     input_serializer: type[serializers.Serializer]
+    service = None
     permission_classes = [IsAuthenticated, HasFinancePermission]
 
     def voucher_make(self, request, customer, data) -> Voucher:
-        raise NotImplementedError
+        return type(self).service(customer=customer, actor=request.user, **data)
 
     def post(self, request, pk: int):
         customer = _customer_get(request, pk)
@@ -328,73 +330,50 @@ class _CustomerVoucherAction(APIView):
         return Response(s.VoucherSerializer(voucher).data, status=status.HTTP_201_CREATED)
 
 
-def _voucher_action_schema(view_class):
-    view_class.post = extend_schema(request=view_class.input_serializer,
-                                    responses={201: s.VoucherSerializer})(view_class.post)
-    return view_class
+def _voucher_action(name: str, *, service, input_serializer, perm: str, doc: str):
+    view = type(name, (_CustomerVoucherAction,), {
+        "__doc__": doc, "service": service, "input_serializer": input_serializer,
+        "required_perms": {"POST": (perm,)}, "__module__": __name__})
+    view.post = extend_schema(request=input_serializer,
+                              responses={201: s.VoucherSerializer})(view.post)
+    return view
 
 
-@_voucher_action_schema
-class CustomerPaymentsView(_CustomerVoucherAction):
-    """A receipt (PT); more than the receivable goes to prepaid when allowed."""
+CustomerPaymentsView = _voucher_action(
+    "CustomerPaymentsView", service=vouchers.payment_record,
+    input_serializer=s.PaymentInputSerializer, perm="finance.add_voucher",
+    doc="A receipt (PT); more than the receivable goes to prepaid when allowed.")
+CustomerPrepaidTopupView = _voucher_action(
+    "CustomerPrepaidTopupView", service=vouchers.prepaid_topup,
+    input_serializer=s.PrepaidInputSerializer, perm="finance.add_voucher",
+    doc="A receipt (PT) onto the prepaid balance.")
+CustomerPrepaidRefundView = _voucher_action(
+    "CustomerPrepaidRefundView", service=vouchers.prepaid_refund,
+    input_serializer=s.PrepaidInputSerializer, perm="finance.refund_prepaid",
+    doc="A payment (PC) out of the prepaid balance.")
+CustomerOpeningBalanceView = _voucher_action(
+    "CustomerOpeningBalanceView", service=vouchers.opening_balance_set,
+    input_serializer=s.OpeningBalanceInputSerializer, perm="finance.set_opening_balance",
+    doc="The receivable a customer brings when the tenant moves in (once).")
 
-    input_serializer = s.PaymentInputSerializer
-    required_perms = {"POST": ("finance.add_voucher",)}
 
-    def voucher_make(self, request, customer, data):
-        return vouchers.payment_record(customer=customer, amount=data["amount"],
-                                       method=data["method"], actor=request.user,
-                                       branch=data.get("branch"), order_ids=data["orders"],
-                                       note=data["note"])
-
-
-@_voucher_action_schema
 class CustomerDebtAdjustView(_CustomerVoucherAction):
     """A payment voucher (PC) whose amount is the signed change to `target_receivable`."""
 
     input_serializer = s.DebtAdjustInputSerializer
     required_perms = {"POST": ("finance.adjust_debt",)}
 
+    @extend_schema(request=s.DebtAdjustInputSerializer, responses={201: s.VoucherSerializer})
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
     def voucher_make(self, request, customer, data):
-        write_off = data["purpose"] == "write_off"
+        data = dict(data)
+        write_off = data.pop("purpose") == "write_off"
         if write_off and not request.user.has_perm("finance.write_off_debt"):
             self.permission_denied(request)
-        return vouchers.debt_adjust(customer=customer, target_receivable=data["target_receivable"],
-                                    actor=request.user, branch=data.get("branch"),
-                                    note=data["note"], write_off=write_off)
-
-
-@_voucher_action_schema
-class CustomerPrepaidTopupView(_CustomerVoucherAction):
-    input_serializer = s.PrepaidInputSerializer
-    required_perms = {"POST": ("finance.add_voucher",)}
-
-    def voucher_make(self, request, customer, data):
-        return vouchers.prepaid_topup(customer=customer, amount=data["amount"],
-                                      method=data["method"], actor=request.user,
-                                      branch=data.get("branch"), note=data["note"])
-
-
-@_voucher_action_schema
-class CustomerPrepaidRefundView(_CustomerVoucherAction):
-    input_serializer = s.PrepaidInputSerializer
-    required_perms = {"POST": ("finance.refund_prepaid",)}
-
-    def voucher_make(self, request, customer, data):
-        return vouchers.prepaid_refund(customer=customer, amount=data["amount"],
-                                       method=data["method"], actor=request.user,
-                                       branch=data.get("branch"), note=data["note"])
-
-
-@_voucher_action_schema
-class CustomerOpeningBalanceView(_CustomerVoucherAction):
-    input_serializer = s.OpeningBalanceInputSerializer
-    required_perms = {"POST": ("finance.set_opening_balance",)}
-
-    def voucher_make(self, request, customer, data):
-        return vouchers.opening_balance_set(customer=customer, amount=data["amount"],
-                                            actor=request.user, branch=data.get("branch"),
-                                            note=data["note"])
+        return vouchers.debt_adjust(customer=customer, actor=request.user, write_off=write_off,
+                                    **data)
 
 
 # --- reports -----------------------------------------------------------------------------
