@@ -334,8 +334,12 @@ def _voucher_action(name: str, *, service, input_serializer, perm: str, doc: str
     view = type(name, (_CustomerVoucherAction,), {
         "__doc__": doc, "service": service, "input_serializer": input_serializer,
         "required_perms": {"POST": (perm,)}, "__module__": __name__})
+
+    def post(self, request, pk: int):  # its own function: the schema is set on it
+        return _CustomerVoucherAction.post(self, request, pk)
+
     view.post = extend_schema(request=input_serializer,
-                              responses={201: s.VoucherSerializer})(view.post)
+                              responses={201: s.VoucherSerializer})(post)
     return view
 
 
