@@ -87,6 +87,7 @@ TENANT_APPS = [
     "rest_framework.authtoken",
     "api",
     "crm",
+    "finance",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -12,6 +12,7 @@ BENCHMARKS = {
     "onboarding": "tenants.bench_onboarding",
     "migrate": "tenants.bench_migrate",
     "search": "crm.bench_search",
+    "posting": "finance.bench_posting",
 }
 
 
