@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from api.views.auth import MeView, TokenView
@@ -8,5 +8,6 @@ router = DefaultRouter(trailing_slash=False)
 urlpatterns = [
     path("auth/token", TokenView.as_view(), name="auth-token"),
     path("me", MeView.as_view(), name="me"),
+    path("", include("api.urls_exchange")),
     *router.urls,
 ]

@@ -86,6 +86,7 @@ TENANT_APPS = [
     "rest_framework.authtoken",
     "api",
     "crm",
+    "crm.exchange",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -234,7 +235,18 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "signup-pool-refill": {"task": "tenants.signup_pool_refill", "schedule": 60.0},
+    # Fails import/export jobs whose worker died (every tenant schema); deletes old files.
+    "exchange-jobs-sweep": {"task": "exchange.jobs_sweep",
+                            "schedule": float(env_int("EXCHANGE_SWEEP_SECONDS", 30))},
 }
+
+# Customer import/export (crm/exchange).
+IMPORT_ROW_CAP = env_int("IMPORT_ROW_CAP", 200_000)  # rows per sheet
+IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 50)
+IMPORT_MAX_UNZIPPED_MB = env_int("IMPORT_MAX_UNZIPPED_MB", 1024)  # zip bomb guard
+EXCHANGE_FILE_TTL_HOURS = env_int("EXCHANGE_FILE_TTL_HOURS", 24)  # uploads, results
+EXCHANGE_HEARTBEAT_SECONDS = env_int("EXCHANGE_HEARTBEAT_SECONDS", 10)
+EXCHANGE_HEARTBEAT_TIMEOUT = env_int("EXCHANGE_HEARTBEAT_TIMEOUT", 60)  # then swept
 
 LOGGING = {
     "version": 1,
