@@ -9,16 +9,12 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from crm.exchange.cleaning import contacts_clean, customers_clean
 from crm.exchange.columns import CONTACT_COLUMNS, CUSTOMER_COLUMNS, header_lookup
 from crm.exchange.reading import Book, cell_ref, problem
 from crm.models import Branch, CustomerGroup, StaffBranch
-from crm.validation import contact_fields_clean, customer_fields_clean
 from saas_platform.money import InvalidAmount, amount_parse
 
-CUSTOMER_FIELDS = ("code", "name", "phone", "referrer_phone", "email", "address", "tax_code",
-                   "note", "role", "settlement_method", "status", "prepaid_allowed",
-                   "credit_limit_enforced", "shared", "credit_limit")
-CONTACT_FIELDS = ("name", "phone", "email", "position", "note", "primary")
 _HEADER_LOOKUP = {"customers": header_lookup(CUSTOMER_COLUMNS),
                   "contacts": header_lookup(CONTACT_COLUMNS)}
 
@@ -150,9 +146,9 @@ def plan_build(book: Book, *, match: str, region: str, currency: str, user_id: i
 def _customers_clean(book, plan, region, currency) -> list[CustomerRow]:
     sheet = book.customers.title
     rows = []
-    for number, values in book.customers.rows:
-        data = {k: values[k] for k in CUSTOMER_FIELDS if k in values}
-        clean, problems = customer_fields_clean(data, region=region, currency=currency)
+    cleaned = customers_clean([values for _n, values in book.customers.rows], region=region,
+                              currency=currency)
+    for (number, values), (clean, problems) in zip(book.customers.rows, cleaned, strict=True):
         for p in problems:
             plan.fail("customers", sheet, number, p.field, p.code, p.message)
         row = CustomerRow(number, clean)
@@ -291,9 +287,8 @@ def _customers_references(rows, plan, refs, sheet) -> None:
 def _contacts_clean(book, plan, region) -> list[ContactRow]:
     sheet = book.contacts.title
     rows = []
-    for number, values in book.contacts.rows:
-        data = {k: values[k] for k in CONTACT_FIELDS if k in values}
-        clean, problems = contact_fields_clean(data, region=region)
+    cleaned = contacts_clean([values for _n, values in book.contacts.rows], region=region)
+    for (number, values), (clean, problems) in zip(book.contacts.rows, cleaned, strict=True):
         for p in problems:
             plan.fail("contacts", sheet, number, p.field, p.code, p.message)
         code = str(values.get("customer_code") or "").strip().upper().replace(" ", "")

@@ -37,6 +37,10 @@ def workbook_bytes(customers=(), contacts=(), *, customer_headers=None, contact_
     for title, grid in grids.items():
         for row in grid:
             book[title].append(row)
+        for cells in book[title].iter_rows():
+            for cell in cells:
+                if cell.data_type == "f":  # text that looks like a formula stays text
+                    cell.data_type = "s"
     if edit:
         edit(book)
     out = io.BytesIO()
