@@ -3,7 +3,9 @@
 - delete guards: reasons a customer may not be deleted (orders, ledger entries, prices);
 - deactivate guards: reasons it may not be deactivated (a receivable that is not zero);
 - merge steps: move what another domain holds from the merged customer to the survivor
-  (finance: open balances by a transfer pair of ledger entries).
+  (finance: open balances by a transfer pair of ledger entries);
+- merge previews: what such a step would move, as {name: count or amount} for the
+  preview (`customer_merge_preview`).
 Each guard returns a list of translated reasons; empty means allowed.
 """
 
@@ -12,6 +14,7 @@ from collections.abc import Callable
 customer_delete_guards: list[Callable] = []
 customer_deactivate_guards: list[Callable] = []
 customer_merge_steps: list[Callable] = []
+customer_merge_previews: list[Callable] = []  # (source=, target=) -> dict
 
 
 def customer_delete_blockers(customer) -> list[str]:

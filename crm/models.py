@@ -1,6 +1,8 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -126,6 +128,21 @@ class Customer(models.Model):
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+", editable=False)
 
+    # Search helpers, computed by the database (imports COPY rows in: nothing is computed
+    # in Python). The SQL functions live in `public` (crm migration 0004).
+    search_text = models.GeneratedField(
+        expression=Func(F("name"), F("code"), F("email"), function="public.crm_search_text",
+                        output_field=models.TextField()),
+        output_field=models.TextField(), db_persist=True)
+    name_grams = models.GeneratedField(
+        expression=Func(F("name"), function="public.crm_cjk_grams",
+                        output_field=ArrayField(models.TextField())),
+        output_field=ArrayField(models.TextField()), db_persist=True)
+    phone_digits = models.GeneratedField(
+        expression=Func(F("phone"), function="public.crm_digits",
+                        output_field=models.TextField()),
+        output_field=models.TextField(), db_persist=True)
+
     class Meta:
         verbose_name = _("customer")
         ordering = ["code"]
@@ -146,6 +163,16 @@ class Customer(models.Model):
                                    name="customer_credit_limit_not_negative"),
             models.CheckConstraint(condition=~Q(parent=models.F("id")),
                                    name="customer_not_own_parent"),
+        ]
+        indexes = [
+            # Django wraps an operator class on a generated column in parentheses (invalid
+            # SQL), so the trigram and pattern indexes are created by migration 0004's SQL:
+            # customer_search_trgm, customer_phone_digits, customer_code_prefix.
+            GinIndex(fields=["name_grams"], name="customer_name_grams"),
+            # Keyset pagination orders: (key, id).
+            models.Index(fields=["created_at", "id"], name="customer_created_id"),
+            models.Index(fields=["total_purchased_amount", "id"], name="customer_purchased_id"),
+            models.Index(fields=["receivable_amount", "id"], name="customer_receivable_id"),
         ]
 
     def __str__(self):
@@ -207,3 +234,38 @@ class Terminal(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class CustomerAudit(models.Model):
+    """Who changed what on a customer, when: before/after per field. Append-only (a
+    trigger rejects UPDATE and DELETE). Keeps the customer's id, code and name, not a
+    foreign key, so the record outlives a deleted customer."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Updated")
+        DEACTIVATE = "deactivate", _("Deactivated")
+        REACTIVATE = "reactivate", _("Reactivated")
+        DELETE = "delete", _("Deleted")
+        MERGE = "merge", _("Merged")
+        CONTACT = "contact", _("Contact changed")
+        DEPARTMENT = "department", _("Department changed")
+        TERMINAL = "terminal", _("Terminal changed")
+
+    customer_id = models.BigIntegerField(db_index=True)
+    customer_code = models.CharField(max_length=32)
+    customer_name = models.CharField(max_length=255)
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    # {"field": [before, after]}, values as JSON (amounts as strings).
+    changes = models.JSONField(_("changes"), default=dict)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("customer audit record")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.customer_code} {self.action} {self.at:%Y-%m-%d %H:%M}"

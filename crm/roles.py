@@ -24,12 +24,25 @@ ROLE_LABELS = {
 _BRANCH_ADMIN = {"crm.view_branch", "crm.add_branch", "crm.change_branch"}
 _STAFF_ADMIN = {"auth.view_user", "auth.add_user", "auth.change_user"}
 
+# Customers, per the roles table of DESIGN §3. "permission" cells there are rights an
+# owner grants to one user (user permissions), so the role itself lacks them.
+_SEE = {"crm.view_customer", "crm.view_customergroup"}
+_CREATE = _SEE | {"crm.add_customer"}
+_EDIT = _CREATE | {"crm.change_customer"}
+_ALL_BRANCHES = {"crm.view_all_branches_customer"}
+_OTHER_OWNERS = {"crm.view_other_owner_customer"}
+_CROSS_OWNER_EDIT = {"crm.change_other_owner_customer"}
+_GROUP_ADMIN = {"crm.add_customergroup", "crm.change_customergroup"}
+_CUSTOMER_ADMIN = {"crm.delete_customer", "crm.merge_customer"}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    OWNER: _BRANCH_ADMIN | _STAFF_ADMIN,
-    MANAGER: _BRANCH_ADMIN | {"auth.view_user"},
-    ACCOUNTANT: {"crm.view_branch"},
-    SALESPERSON: {"crm.view_branch"},
-    CASHIER: {"crm.view_branch"},
+    OWNER: _BRANCH_ADMIN | _STAFF_ADMIN | _EDIT | _ALL_BRANCHES | _OTHER_OWNERS
+    | _CROSS_OWNER_EDIT | _GROUP_ADMIN | _CUSTOMER_ADMIN | {"crm.delete_customergroup"},
+    MANAGER: _BRANCH_ADMIN | {"auth.view_user"} | _EDIT | _OTHER_OWNERS | _CROSS_OWNER_EDIT
+    | _GROUP_ADMIN | _CUSTOMER_ADMIN,
+    ACCOUNTANT: {"crm.view_branch"} | _EDIT | _ALL_BRANCHES | _OTHER_OWNERS,
+    SALESPERSON: {"crm.view_branch"} | _EDIT,
+    CASHIER: {"crm.view_branch"} | _CREATE | _OTHER_OWNERS,
 }
 
 

@@ -59,3 +59,15 @@ def staff_roles(user: User) -> list[str]:
 def staff_primary_branch(user: User) -> Branch | None:
     link = StaffBranch.objects.filter(user=user, primary=True).select_related("branch").first()
     return link.branch if link else None
+
+
+@transaction.atomic
+def branch_update(*, branch: Branch, **fields) -> Branch:
+    """Change name, address, phone or active (the code stays: documents print it)."""
+    for name in ("name", "address", "phone"):
+        if name in fields:
+            setattr(branch, name, str(fields[name] or "").strip())
+    if "active" in fields:
+        branch.active = bool(fields["active"])
+    branch.save()
+    return branch

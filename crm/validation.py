@@ -89,7 +89,7 @@ def _is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-class _Cleaner:
+class FieldCleaner:
     """Accumulates cleaned values and problems for one record."""
 
     def __init__(self, data: Mapping[str, object], partial: bool):
@@ -215,7 +215,7 @@ def customer_fields_clean(data: Mapping[str, object], *, region: str, currency: 
     The result has `name_key` next to `name`, phones in E.164, `credit_limit` as a
     Decimal of the tenant's currency (None when blank).
     """
-    c = _Cleaner(data, partial)
+    c = FieldCleaner(data, partial)
     name = c.text("name", 255, required=True)
     if name is not None:
         c.cleaned["name"] = name_clean(name)
@@ -247,7 +247,7 @@ def contact_fields_clean(data: Mapping[str, object], *, region: str,
                          partial: bool = False) -> tuple[dict, list[FieldProblem]]:
     """Clean a contact's fields: name required, phone optional (E.164), e-mail, position,
     primary flag, note."""
-    c = _Cleaner(data, partial)
+    c = FieldCleaner(data, partial)
     name = c.text("name", 200, required=True)
     if name is not None:
         c.cleaned["name"] = name_clean(name)

@@ -1,0 +1,303 @@
+"""Customer services: create, update, deactivate, reactivate, delete.
+
+Fields come as the API takes them (`credit_limit`, `group`/`owner`/`home_branch`/
+`parent`/`referrer` as ids or objects, `referrer_phone`). Each service is atomic and
+composable: inside an outer transaction (an order creating its customer inline) it runs
+in a savepoint, so a refused create leaves the outer work intact.
+"""
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
+
+from crm import hooks
+from crm.audit import audit_diff, audit_record, audit_snapshot
+from crm.codes import customer_codes_next, customer_codes_reserve
+from crm.exceptions import (
+    CustomerCodeTaken,
+    CustomerDeactivateBlocked,
+    CustomerDeleteBlocked,
+    CustomerEditForbidden,
+    CustomerFieldsInvalid,
+    CustomerInactive,
+    CustomerNameTaken,
+    CustomerParentInvalid,
+    CustomerPhoneTaken,
+    CustomerReferrerInvalid,
+)
+from crm.locks import customer_lock
+from crm.models import Branch, Customer, CustomerAudit, CustomerGroup
+from crm.selectors import (
+    customer_can_edit,
+    customer_code_conflicts,
+    customer_name_conflicts,
+    customer_phone_conflicts,
+)
+from crm.staff import staff_primary_branch
+from crm.validation import FieldProblem, customer_fields_clean
+
+# Fields a customer's audit record tracks (model names).
+AUDITED = ("code", "name", "phone", "email", "address", "group", "owner", "referrer", "role",
+           "settlement_method", "prepaid_allowed", "credit_limit_amount",
+           "credit_limit_enforced", "home_branch", "shared", "parent", "status", "tax_code",
+           "note", "merged_into")
+_API_TO_MODEL = {"credit_limit": "credit_limit_amount"}
+_REFERENCES = {"group": CustomerGroup, "owner": User, "home_branch": Branch,
+               "parent": Customer, "referrer": Customer}
+_UNSET = object()
+
+
+def tenant_region_currency() -> tuple[str, str]:
+    """The current tenant's phone region and currency (works in requests and in
+    `schema_context`, where `connection.tenant` is a bare stand-in)."""
+    tenant = getattr(connection, "tenant", None)
+    region, currency = getattr(tenant, "country", None), getattr(tenant, "currency", None)
+    if region and currency:
+        return region, currency
+    from tenants.models import Tenant
+
+    row = Tenant.objects.filter(schema_name=connection.schema_name).values_list(
+        "country", "currency").first()
+    return row if row else ("VN", "VND")
+
+
+def _not_found(field: str) -> FieldProblem:
+    return FieldProblem(field, "not_found", _("No such record."))
+
+
+def _resolve_references(fields: dict, problems: list[FieldProblem]) -> dict:
+    """{field: instance or None} for the references given (ids or instances)."""
+    resolved = {}
+    for field, model in _REFERENCES.items():
+        if field not in fields:
+            continue
+        value = fields[field]
+        if value in (None, ""):
+            resolved[field] = None
+        elif isinstance(value, model):
+            resolved[field] = value
+        else:
+            try:
+                resolved[field] = model.objects.get(pk=int(value))
+            except (TypeError, ValueError, model.DoesNotExist):
+                problems.append(_not_found(field))
+    if "owner" in resolved and resolved["owner"] is not None and not resolved["owner"].is_active:
+        problems.append(FieldProblem("owner", "inactive", _("This user is not active.")))
+    return resolved
+
+
+def _referrer_by_phone(phone: str, problems: list[FieldProblem]) -> Customer | None:
+    found = customer_phone_conflicts([phone]).get(phone)
+    if found is None:
+        problems.append(FieldProblem("referrer_phone", "not_found",
+                                     _("No active customer has this phone number.")))
+        return None
+    return Customer.objects.get(pk=found.id)
+
+
+def _prepare(fields: dict, *, partial: bool) -> tuple[dict, dict]:
+    """Cleaned plain fields (model names) and resolved references; raises on problems."""
+    region, currency = tenant_region_currency()
+    cleaned, problems = customer_fields_clean(fields, region=region, currency=currency,
+                                              partial=partial)
+    references = _resolve_references(fields, problems)
+    referrer_phone = cleaned.pop("referrer_phone", None)
+    if referrer_phone and "referrer" not in references:
+        references["referrer"] = _referrer_by_phone(referrer_phone, problems)
+    if problems:
+        raise CustomerFieldsInvalid(problems)
+    plain = {_API_TO_MODEL.get(k, k): v for k, v in cleaned.items()}
+    return plain, references
+
+
+def _check_unique(customer: Customer) -> None:
+    exclude = [customer.id] if customer.id else []
+    taken = customer_name_conflicts([customer.name_key], exclude_ids=exclude)
+    if taken:
+        raise CustomerNameTaken(taken[customer.name_key])
+    if customer.phone and customer.status == Customer.Status.ACTIVE:
+        taken = customer_phone_conflicts([customer.phone], exclude_ids=exclude)
+        if taken:
+            raise CustomerPhoneTaken(taken[customer.phone])
+    taken = customer_code_conflicts([customer.code], exclude_ids=exclude)
+    if taken:
+        raise CustomerCodeTaken(taken[customer.code])
+
+
+def _check_links(customer: Customer) -> None:
+    """No parent cycle; an active customer's parent is active; the referrer is another,
+    active customer."""
+    parent = customer.parent
+    if parent is not None:
+        seen = {customer.id}
+        node = parent
+        while node is not None:
+            if node.id in seen:
+                raise CustomerParentInvalid(
+                    _("%(name)s cannot be a parent company here: the parent links would "
+                      "form a cycle.") % {"name": parent.name},
+                    fields={"parent": [_("Parent links would form a cycle.")]})
+            seen.add(node.id)
+            node = node.parent
+        if customer.status == Customer.Status.ACTIVE and parent.status != Customer.Status.ACTIVE:
+            raise CustomerParentInvalid(
+                _("The parent company %(code)s %(name)s is inactive.")
+                % {"code": parent.code, "name": parent.name},
+                fields={"parent": [_("The parent company is inactive.")]})
+    referrer = customer.referrer
+    if referrer is not None and (referrer.id == customer.id and customer.id is not None):
+        raise CustomerReferrerInvalid(_("A customer cannot refer themselves."),
+                                      fields={"referrer": [_("Cannot be the customer.")]})
+
+
+def _save(customer: Customer, **kwargs) -> None:
+    """Save in a savepoint; a unique violation that slipped past the checks (a concurrent
+    writer) becomes the same clear error the checks give."""
+    try:
+        with transaction.atomic():
+            customer.save(**kwargs)
+    except IntegrityError:
+        _check_unique(customer)
+        raise
+
+
+@transaction.atomic
+def customer_create(*, actor: User, **fields) -> Customer:
+    """A new customer. Only name and phone are required; owner defaults to the actor,
+    home_branch to the actor's primary branch (DESIGN §6)."""
+    if not actor.has_perm("crm.add_customer"):
+        raise CustomerEditForbidden(_("You may not create customers."))
+    plain, references = _prepare(fields, partial=False)
+    references.setdefault("owner", actor)
+    if references.get("home_branch") is None:
+        references["home_branch"] = staff_primary_branch(actor) or Branch.objects.order_by(
+            "id").first()
+    customer = Customer(**plain, **references, created_by=actor, updated_by=actor)
+    if customer.code:
+        customer_codes_reserve([customer.code])
+    else:
+        customer.code = customer_codes_next(1)[0]
+    _check_links(customer)
+    _check_unique(customer)
+    _save(customer)
+    audit_record(customer=customer, action=CustomerAudit.Action.CREATE, actor=actor,
+                 changes=audit_diff({}, audit_snapshot(customer, AUDITED)))
+    return customer
+
+
+def _require_edit(actor: User, customer: Customer) -> None:
+    if not customer_can_edit(actor, customer):
+        raise CustomerEditForbidden(
+            _("Customer %(code)s belongs to another salesperson; editing it needs the "
+              "cross-owner permission.") % {"code": customer.code})
+
+
+@transaction.atomic
+def customer_update(*, actor: User, customer: Customer, **fields) -> Customer:
+    """Change the given fields. `status` goes through deactivate/reactivate rules."""
+    customer = customer_lock(customer.id)
+    _require_edit(actor, customer)
+    plain, references = _prepare(fields, partial=True)
+    status = plain.pop("status", None)
+    if "owner" in references and references["owner"] != customer.owner:
+        if not (actor.has_perm("crm.change_other_owner_customer")
+                or references["owner"] in (None, actor)):
+            raise CustomerEditForbidden(_("Giving a customer to another salesperson needs "
+                                          "the cross-owner permission."))
+    before = audit_snapshot(customer, AUDITED)
+    for name, value in {**plain, **references}.items():
+        setattr(customer, name, value)
+    if "code" in plain:
+        customer_codes_reserve([customer.code])
+    _check_links(customer)
+    _check_unique(customer)
+    customer.updated_by = actor
+    _save(customer)
+    changes = audit_diff(before, audit_snapshot(customer, AUDITED))
+    if changes:
+        audit_record(customer=customer, action=CustomerAudit.Action.UPDATE, actor=actor,
+                     changes=changes)
+    if status == Customer.Status.INACTIVE:
+        customer = customer_deactivate(actor=actor, customer=customer)
+    elif status == Customer.Status.ACTIVE:
+        customer = customer_reactivate(actor=actor, customer=customer)
+    return customer
+
+
+def _status_set(customer: Customer, status: str, actor: User, action: str,
+                note: str) -> Customer:
+    before = audit_snapshot(customer, AUDITED)
+    customer.status = status
+    customer.updated_by = actor
+    _save(customer, update_fields=["status", "updated_by", "updated_at"])
+    audit_record(customer=customer, action=action, actor=actor, note=note,
+                 changes=audit_diff(before, audit_snapshot(customer, AUDITED)))
+    return customer
+
+
+@transaction.atomic
+def customer_deactivate(*, actor: User, customer: Customer, note: str = "") -> Customer:
+    """Only with zero receivable (and whatever finance's guards say) and no active
+    subsidiary."""
+    customer = customer_lock(customer.id)
+    _require_edit(actor, customer)
+    if customer.status == Customer.Status.INACTIVE:
+        return customer
+    reasons = hooks.customer_deactivate_blockers(customer)
+    if customer.receivable_amount != 0 and not reasons:
+        reasons = [_("The customer still owes %(amount)s.")
+                   % {"amount": customer.receivable_amount}]
+    active_children = customer.subsidiaries.filter(status=Customer.Status.ACTIVE)
+    if active_children.exists():
+        codes = ", ".join(active_children.values_list("code", flat=True)[:5])
+        reasons.append(_("Subsidiaries are still active: %(codes)s.") % {"codes": codes})
+    if reasons:
+        raise CustomerDeactivateBlocked(
+            _("Customer %(code)s cannot be deactivated: %(reasons)s")
+            % {"code": customer.code, "reasons": " ".join(reasons)})
+    return _status_set(customer, Customer.Status.INACTIVE, actor,
+                       CustomerAudit.Action.DEACTIVATE, note)
+
+
+@transaction.atomic
+def customer_reactivate(*, actor: User, customer: Customer, note: str = "") -> Customer:
+    customer = customer_lock(customer.id)
+    _require_edit(actor, customer)
+    if customer.status == Customer.Status.ACTIVE:
+        return customer
+    if customer.merged_into_id:
+        raise CustomerInactive(_("Customer %(code)s was merged into %(target)s.")
+                               % {"code": customer.code, "target": customer.merged_into.code})
+    customer.status = Customer.Status.ACTIVE
+    _check_links(customer)
+    _check_unique(customer)
+    return _status_set(customer, Customer.Status.ACTIVE, actor,
+                       CustomerAudit.Action.REACTIVATE, note)
+
+
+@transaction.atomic
+def customer_delete(*, actor: User, customer: Customer) -> None:
+    """Only a customer that never ordered, has no ledger entry and no agreement price
+    (finance's guards), and that no other customer points at. Its contacts, departments
+    and terminals go with it; the audit trail stays."""
+    customer = customer_lock(customer.id)
+    if not actor.has_perm("crm.delete_customer"):
+        raise CustomerEditForbidden(_("You may not delete customers."))
+    _require_edit(actor, customer)
+    reasons = hooks.customer_delete_blockers(customer)
+    pointers = (Customer.objects.filter(referrer=customer).exists()
+                or Customer.objects.filter(parent=customer).exists()
+                or Customer.objects.filter(merged_into=customer).exists())
+    if pointers:
+        reasons.append(_("Other customers name it as referrer, parent company or merge "
+                         "survivor."))
+    if reasons:
+        raise CustomerDeleteBlocked(_("Customer %(code)s cannot be deleted: %(reasons)s")
+                                    % {"code": customer.code, "reasons": " ".join(reasons)})
+    before = audit_snapshot(customer, AUDITED)
+    audit_record(customer=customer, action=CustomerAudit.Action.DELETE, actor=actor,
+                 changes=audit_diff(before, dict.fromkeys(before)))
+    customer.contacts.all().delete()
+    customer.departments.all().delete()
+    customer.terminals.all().delete()
+    customer.delete()
