@@ -6,13 +6,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils.translation import gettext as _
 
 from crm.exchange.cleaning import contacts_clean, customers_clean
 from crm.exchange.columns import CONTACT_COLUMNS, CUSTOMER_COLUMNS, header_lookup
 from crm.exchange.reading import Book, cell_ref, problem
 from crm.models import Branch, CustomerGroup, StaffBranch
+from crm.selectors import (
+    customer_code_conflicts,
+    customer_name_conflicts,
+    customer_phone_conflicts,
+)
 from saas_platform.money import InvalidAmount, amount_parse
 
 _HEADER_LOOKUP = {"customers": header_lookup(CUSTOMER_COLUMNS),
@@ -101,17 +105,6 @@ class _References:
         self.user_id = user_id
 
 
-def _existing(column: str, values: list) -> dict:
-    """{value: (id, code, name_key, phone, status)} for customers whose column is one of values."""
-    if not values:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {column}, id, code, name_key, phone, status FROM crm_customer "
-            f"WHERE {column} = ANY(%s)", [list(values)])
-        return {row[0]: row[1:] for row in cursor.fetchall()}
-
-
 def plan_build(book: Book, *, match: str, region: str, currency: str, user_id: int | None,
                progress=None) -> Plan:
     """Validate every row. `progress(n)` is told as rows are checked."""
@@ -177,9 +170,9 @@ def _customers_match(rows, plan, match, sheet) -> None:
     codes = [r.clean["code"] for r in rows if r.clean.get("code")]
     phones = [r.clean["phone"] for r in rows if r.clean.get("phone")]
     names = [r.clean["name_key"] for r in rows if r.clean.get("name_key")]
-    by_code = _existing("code", codes)
-    by_phone = {phone: v for phone, v in _existing_active_phones(phones).items()}
-    by_name = _existing("name_key", names)
+    by_code = customer_code_conflicts(codes)
+    by_phone = customer_phone_conflicts(phones)
+    by_name = customer_name_conflicts(names)
 
     first_code, first_name, first_phone = {}, {}, {}
     for row in rows:
@@ -224,16 +217,6 @@ def _customers_match(rows, plan, match, sheet) -> None:
                       % {"phone": phone, "code": by_phone[phone][1]})
 
 
-def _existing_active_phones(phones: list) -> dict:
-    if not phones:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT phone, id, code, name_key, phone, status FROM crm_customer "
-            "WHERE phone = ANY(%s) AND status = 'active'", [phones])
-        return {row[0]: row[1:] for row in cursor.fetchall()}
-
-
 def _customers_references(rows, plan, refs, sheet) -> None:
     for row in rows:
         if row.group:
@@ -260,10 +243,10 @@ def _customers_references(rows, plan, refs, sheet) -> None:
     # Parents by code and referrers by phone: in the tenant or in this file.
     in_file_codes = {r.clean["code"]: r for r in rows if r.clean.get("code")}
     in_file_phones = {r.clean["phone"]: r for r in rows if r.clean.get("phone")}
-    parents = _existing("code", [r.parent_code for r in rows
-                                 if r.parent_code and r.parent_code not in in_file_codes])
-    referrers = _existing_active_phones([r.referrer_phone for r in rows if r.referrer_phone
-                                         and r.referrer_phone not in in_file_phones])
+    parents = customer_code_conflicts([r.parent_code for r in rows
+                                       if r.parent_code and r.parent_code not in in_file_codes])
+    referrers = customer_phone_conflicts([r.referrer_phone for r in rows if r.referrer_phone
+                                          and r.referrer_phone not in in_file_phones])
     for row in rows:
         if row.parent_code:
             if row.parent_code == row.clean.get("code"):
@@ -305,8 +288,8 @@ def _cascade(rows, contacts, plan, book) -> None:
     customers_sheet, contacts_sheet = book.customers.title, book.contacts.title
     in_file = {r.clean["code"]: r for r in rows if r.clean.get("code")}
     by_phone = {r.clean["phone"]: r for r in rows if r.clean.get("phone")}
-    saved = _existing("code", [c.customer_code for c in contacts
-                               if c.customer_code and c.customer_code not in in_file])
+    saved = customer_code_conflicts([c.customer_code for c in contacts
+                                     if c.customer_code and c.customer_code not in in_file])
     failed = plan.failed_rows["customers"]
     changed = True
     while changed:
