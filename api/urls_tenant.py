@@ -9,6 +9,7 @@ urlpatterns = [
     path("auth/token", TokenView.as_view(), name="auth-token"),
     path("me", MeView.as_view(), name="me"),
     path("", include("api.urls_crm")),
+    path("", include("api.urls_finance")),
     path("", include("api.urls_exchange")),
     *router.urls,
 ]

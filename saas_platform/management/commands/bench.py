@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 
 BENCHMARKS = {
     "onboarding": "tenants.bench_onboarding",
+    "posting": "finance.bench_posting",
     "search": "crm.bench_search",
     "import": "crm.exchange.bench_import",
     "export": "crm.exchange.bench_export",

@@ -1,0 +1,447 @@
+"""Finance API (DESIGN §6): catalogue, orders, vouchers, the customer's finance tabs and
+actions, reports. Views parse and authorise; finance services do the writing."""
+
+import datetime
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+
+from api.base import APIView, GenericViewSet, ModelViewSet
+from api.serializers import finance as s
+from crm.models import Branch, Customer
+from crm.selectors import customer_visible, staff_branch_ids
+from finance import catalogue, orders, selectors, vouchers
+from finance.ledger import Book
+from finance.models import AgreementPrice, Order, PaymentMethod, Product, Voucher
+
+
+class Pages(PageNumberPagination):
+    """{"results", "next", "previous"} (DESIGN §6)."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_paginated_response(self, data):
+        return Response({"results": data, "next": self.get_next_link(),
+                         "previous": self.get_previous_link()})
+
+    def get_paginated_response_schema(self, schema):
+        return {"type": "object", "properties": {
+            "results": schema, "next": {"type": "string", "nullable": True},
+            "previous": {"type": "string", "nullable": True}}}
+
+
+class HasFinancePermission(BasePermission):
+    """`required_perms` on the view: {action or HTTP method: (perm, ...)}."""
+
+    def has_permission(self, request, view):
+        key = getattr(view, "action", None) or request.method
+        needed = getattr(view, "required_perms", {}).get(key, ())
+        return all(request.user.has_perm(perm) for perm in needed)
+
+
+# --- who sees what (branch isolation) ---------------------------------------------------
+
+def _sees_all_branches(user) -> bool:
+    return user.has_perm("crm.view_all_branches_customer")
+
+
+def _documents_visible(queryset: QuerySet, user) -> QuerySet:
+    """Orders and vouchers of the user's branches (all for all-branch roles) whose customer
+    the user may see; walk-in orders have none."""
+    queryset = queryset.filter(Q(customer__isnull=True) | Q(customer__in=customer_visible(user)))
+    if _sees_all_branches(user):
+        return queryset
+    return queryset.filter(branch_id__in=staff_branch_ids(user))
+
+
+def _customer_get(request, pk: int) -> Customer:
+    return get_object_or_404(customer_visible(request.user), pk=pk)
+
+
+def _int_param(request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError({name: [_("A whole number is required.")]}) from None
+
+
+# --- catalogue ---------------------------------------------------------------------------
+
+class ProductViewSet(ModelViewSet):
+    queryset = Product.objects.none()  # the schema's model; get_queryset filters
+    serializer_class = s.ProductSerializer
+    pagination_class = Pages
+    permission_classes = [IsAuthenticated, HasFinancePermission]
+    required_perms = {"list": ("finance.view_product",), "retrieve": ("finance.view_product",),
+                      "create": ("finance.add_product",), "update": ("finance.change_product",),
+                      "partial_update": ("finance.change_product",),
+                      "destroy": ("finance.delete_product",)}
+
+    def get_queryset(self):
+        queryset = Product.objects.all()
+        if term := self.request.query_params.get("search"):
+            queryset = queryset.filter(Q(sku__icontains=term) | Q(name__icontains=term))
+        if (active := self.request.query_params.get("active")) in ("true", "false"):
+            queryset = queryset.filter(active=active == "true")
+        return queryset
+
+    def perform_create(self, serializer):
+        serializer.instance = catalogue.product_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = catalogue.product_update(product=serializer.instance,
+                                                       **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        catalogue.product_delete(product=instance)
+
+
+class AgreementPriceViewSet(ModelViewSet):
+    queryset = AgreementPrice.objects.none()  # the schema's model; get_queryset filters
+    serializer_class = s.AgreementPriceSerializer
+    pagination_class = Pages
+    permission_classes = [IsAuthenticated, HasFinancePermission]
+    required_perms = {"list": ("finance.view_agreementprice",),
+                      "retrieve": ("finance.view_agreementprice",),
+                      "create": ("finance.add_agreementprice",),
+                      "update": ("finance.change_agreementprice",),
+                      "partial_update": ("finance.change_agreementprice",),
+                      "destroy": ("finance.delete_agreementprice",)}
+
+    def get_queryset(self):
+        visible = customer_visible(self.request.user)
+        queryset = AgreementPrice.objects.filter(
+            Q(customer__isnull=True) | Q(customer__in=visible))
+        for name in ("product", "customer", "group"):
+            if (value := _int_param(self.request, name)) is not None:
+                queryset = queryset.filter(**{f"{name}_id": value})
+        return queryset
+
+    def _customer_check(self, data):
+        customer = data.get("customer")
+        if customer is not None and not customer_visible(self.request.user).filter(
+                pk=customer.pk).exists():
+            raise ValidationError({"customer": [_("Unknown customer.")]})
+
+    def perform_create(self, serializer):
+        self._customer_check(serializer.validated_data)
+        serializer.instance = catalogue.agreement_price_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        self._customer_check(serializer.validated_data)
+        serializer.instance = catalogue.agreement_price_update(price=serializer.instance,
+                                                               **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        catalogue.agreement_price_delete(price=instance)
+
+
+class PaymentMethodViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
+                           mixins.UpdateModelMixin, GenericViewSet):
+    """The tenant's own payment methods (QR wallets) next to cash, card, transfer, prepaid."""
+
+    serializer_class = s.PaymentMethodSerializer
+    queryset = PaymentMethod.objects.all()
+    permission_classes = [IsAuthenticated, HasFinancePermission]
+    required_perms = {"create": ("finance.add_paymentmethod",),
+                      "update": ("finance.change_paymentmethod",),
+                      "partial_update": ("finance.change_paymentmethod",)}
+
+    def perform_create(self, serializer):
+        serializer.instance = catalogue.payment_method_save(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = catalogue.payment_method_save(method=serializer.instance,
+                                                            **serializer.validated_data)
+
+
+# --- orders ------------------------------------------------------------------------------
+
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    queryset = Order.objects.none()  # the schema's model; get_queryset filters
+    serializer_class = s.OrderSerializer
+    pagination_class = Pages
+    permission_classes = [IsAuthenticated, HasFinancePermission]
+    required_perms = {"list": ("finance.view_order",), "retrieve": ("finance.view_order",),
+                      "create": ("finance.add_order",), "approve": ("finance.add_order",),
+                      "cancel": ("finance.cancel_order",)}
+
+    def get_queryset(self):
+        queryset = _documents_visible(
+            Order.objects.select_related("created_by", "cancelled_by").prefetch_related("lines"),
+            self.request.user)
+        if (customer := _int_param(self.request, "customer")) is not None:
+            queryset = queryset.filter(customer_id=customer)
+        if (state := self.request.query_params.get("status")) in Order.Status.values:
+            queryset = queryset.filter(status=state)
+        return queryset
+
+    @extend_schema(request=s.OrderCreateSerializer, responses={201: s.OrderSerializer})
+    def create(self, request):
+        form = s.OrderCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        customer = data.get("customer")
+        if customer is not None and not customer_visible(request.user).filter(
+                pk=customer.pk).exists():
+            raise ValidationError({"customer": [_("Unknown customer.")]})
+        order = orders.order_create(
+            actor=request.user, customer=customer, new_customer=data.get("new_customer"),
+            branch=data.get("branch"), channel=data["channel"],
+            lines=[orders.LineInput(product=line["product"], quantity=line["quantity"],
+                                    unit_price=line.get("unit_price")) for line in data["lines"]],
+            paid_amount=data["paid_amount"], payment_method=data["payment_method"],
+            coins_redeem=data["coins_redeem"], department=data.get("department"),
+            terminal=data.get("terminal"), note=data["note"], approve=data["approve"])
+        return Response(s.OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: s.OrderSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        order = orders.order_approve(order=self.get_object(), actor=request.user)
+        return Response(s.OrderSerializer(order).data)
+
+    @extend_schema(request=s.ReasonSerializer, responses={200: s.OrderSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        form = s.ReasonSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        order = orders.order_cancel(order=self.get_object(), actor=request.user,
+                                    reason=form.validated_data["reason"])
+        return Response(s.OrderSerializer(order).data)
+
+
+# --- vouchers ----------------------------------------------------------------------------
+
+class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    queryset = Voucher.objects.none()  # the schema's model; get_queryset filters
+    serializer_class = s.VoucherSerializer
+    pagination_class = Pages
+    permission_classes = [IsAuthenticated, HasFinancePermission]
+    required_perms = {"list": ("finance.view_voucher",), "retrieve": ("finance.view_voucher",),
+                      "cancel": ("finance.cancel_voucher",)}
+
+    def get_queryset(self):
+        queryset = _documents_visible(
+            Voucher.objects.select_related("created_by", "cancelled_by"), self.request.user)
+        if (customer := _int_param(self.request, "customer")) is not None:
+            queryset = queryset.filter(customer_id=customer)
+        for name, choices in (("type", Voucher.Type.values), ("status", Voucher.Status.values),
+                              ("purpose", Voucher.Purpose.values)):
+            if (value := self.request.query_params.get(name)) in choices:
+                queryset = queryset.filter(**{name: value})
+        return queryset
+
+    @extend_schema(request=s.ReasonSerializer, responses={200: s.VoucherSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        form = s.ReasonSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        voucher = vouchers.voucher_cancel(voucher=self.get_object(), actor=request.user,
+                                          note=form.validated_data["reason"]
+                                          or form.validated_data["note"])
+        return Response(s.VoucherSerializer(voucher).data)
+
+
+# --- a customer's finance tabs and actions ------------------------------------------------
+
+class CustomerEntriesView(APIView):
+    """GET customers/{id}/ledger (receivable), /prepaid, /coins: every entry with the
+    balance after it, oldest first."""
+
+    book = Book.RECEIVABLE
+    permission_classes = [IsAuthenticated, HasFinancePermission]
+    required_perms = {"GET": ("finance.view_voucher",)}
+
+    @extend_schema(responses={200: s.LedgerRowSerializer(many=True)})
+    def get(self, request, pk: int):
+        customer = _customer_get(request, pk)
+        pages = Pages()
+        page = pages.paginate_queryset(
+            selectors.customer_entries_list(customer=customer, book=self.book), request, self)
+        row_serializer = s.CoinRowSerializer if self.book == Book.COINS else s.LedgerRowSerializer
+        rows = [selectors.ledger_row(entry) for entry in page]
+        return pages.get_paginated_response(row_serializer(rows, many=True).data)
+
+
+class CustomerPrepaidView(CustomerEntriesView):
+    book = Book.PREPAID
+
+
+class CustomerCoinsView(CustomerEntriesView):
+    book = Book.COINS
+
+
+class CustomerPurchasesView(APIView):
+    permission_classes = [IsAuthenticated, HasFinancePermission]
+    required_perms = {"GET": ("finance.view_order",)}
+
+    @extend_schema(responses={200: s.OrderSerializer(many=True)})
+    def get(self, request, pk: int):
+        customer = _customer_get(request, pk)
+        pages = Pages()
+        page = pages.paginate_queryset(selectors.customer_purchases_list(customer=customer),
+                                       request, self)
+        return pages.get_paginated_response(s.OrderSerializer(page, many=True).data)
+
+
+class CustomerAgingView(APIView):
+    permission_classes = [IsAuthenticated, HasFinancePermission]
+    required_perms = {"GET": ("finance.view_voucher",)}
+
+    @extend_schema(responses={200: dict})
+    def get(self, request, pk: int):
+        aging = selectors.customer_aging(customer=_customer_get(request, pk))
+        return Response({"customer": aging["customer"],
+                         "receivable": s._amount_text(aging["receivable"]),
+                         "buckets": s.buckets_out(aging["buckets"])})
+
+
+class _CustomerVoucherAction(APIView):
+    """POST on a customer that makes one voucher: 201 with the voucher."""
+
+    input_serializer: type[serializers.Serializer]
+    permission_classes = [IsAuthenticated, HasFinancePermission]
+
+    def voucher_make(self, request, customer, data) -> Voucher:
+        raise NotImplementedError
+
+    def post(self, request, pk: int):
+        customer = _customer_get(request, pk)
+        form = self.input_serializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        voucher = self.voucher_make(request, customer, form.validated_data)
+        return Response(s.VoucherSerializer(voucher).data, status=status.HTTP_201_CREATED)
+
+
+def _voucher_action_schema(view_class):
+    view_class.post = extend_schema(request=view_class.input_serializer,
+                                    responses={201: s.VoucherSerializer})(view_class.post)
+    return view_class
+
+
+@_voucher_action_schema
+class CustomerPaymentsView(_CustomerVoucherAction):
+    """A receipt (PT); more than the receivable goes to prepaid when allowed."""
+
+    input_serializer = s.PaymentInputSerializer
+    required_perms = {"POST": ("finance.add_voucher",)}
+
+    def voucher_make(self, request, customer, data):
+        return vouchers.payment_record(customer=customer, amount=data["amount"],
+                                       method=data["method"], actor=request.user,
+                                       branch=data.get("branch"), order_ids=data["orders"],
+                                       note=data["note"])
+
+
+@_voucher_action_schema
+class CustomerDebtAdjustView(_CustomerVoucherAction):
+    """A payment voucher (PC) whose amount is the signed change to `target_receivable`."""
+
+    input_serializer = s.DebtAdjustInputSerializer
+    required_perms = {"POST": ("finance.adjust_debt",)}
+
+    def voucher_make(self, request, customer, data):
+        write_off = data["purpose"] == "write_off"
+        if write_off and not request.user.has_perm("finance.write_off_debt"):
+            self.permission_denied(request)
+        return vouchers.debt_adjust(customer=customer, target_receivable=data["target_receivable"],
+                                    actor=request.user, branch=data.get("branch"),
+                                    note=data["note"], write_off=write_off)
+
+
+@_voucher_action_schema
+class CustomerPrepaidTopupView(_CustomerVoucherAction):
+    input_serializer = s.PrepaidInputSerializer
+    required_perms = {"POST": ("finance.add_voucher",)}
+
+    def voucher_make(self, request, customer, data):
+        return vouchers.prepaid_topup(customer=customer, amount=data["amount"],
+                                      method=data["method"], actor=request.user,
+                                      branch=data.get("branch"), note=data["note"])
+
+
+@_voucher_action_schema
+class CustomerPrepaidRefundView(_CustomerVoucherAction):
+    input_serializer = s.PrepaidInputSerializer
+    required_perms = {"POST": ("finance.refund_prepaid",)}
+
+    def voucher_make(self, request, customer, data):
+        return vouchers.prepaid_refund(customer=customer, amount=data["amount"],
+                                       method=data["method"], actor=request.user,
+                                       branch=data.get("branch"), note=data["note"])
+
+
+@_voucher_action_schema
+class CustomerOpeningBalanceView(_CustomerVoucherAction):
+    input_serializer = s.OpeningBalanceInputSerializer
+    required_perms = {"POST": ("finance.set_opening_balance",)}
+
+    def voucher_make(self, request, customer, data):
+        return vouchers.opening_balance_set(customer=customer, amount=data["amount"],
+                                            actor=request.user, branch=data.get("branch"),
+                                            note=data["note"])
+
+
+# --- reports -----------------------------------------------------------------------------
+
+class AgingReportView(APIView):
+    permission_classes = [IsAuthenticated, HasFinancePermission]
+    required_perms = {"GET": ("finance.view_report",)}
+
+    @extend_schema(parameters=[OpenApiParameter("by", enum=["branch", "owner"])],
+                   responses={200: dict})
+    def get(self, request):
+        by = request.query_params.get("by", "branch")
+        if by not in ("branch", "owner"):
+            raise ValidationError({"by": [_("Choose branch or owner.")]})
+        rows = selectors.tenant_aging(by=by)
+        if not _sees_all_branches(request.user) and by == "branch":
+            mine = set(staff_branch_ids(request.user))
+            rows = [row for row in rows if row["branch"] in mine]
+        return Response({"results": [
+            {by: row[by], "receivable": s._amount_text(row["receivable"]),
+             "buckets": s.buckets_out(row["buckets"])} for row in rows]})
+
+
+class DailyReportView(APIView):
+    """營業日報: every role may see it for the branches they work at."""
+
+    @extend_schema(parameters=[OpenApiParameter("branch", int), OpenApiParameter("day", str)],
+                   responses={200: dict})
+    def get(self, request):
+        branch_id = _int_param(request, "branch")
+        allowed = Branch.objects.all() if _sees_all_branches(request.user) else \
+            Branch.objects.filter(pk__in=staff_branch_ids(request.user))
+        if branch_id is None:
+            branch = allowed.filter(staffbranch__user=request.user,
+                                    staffbranch__primary=True).first() or allowed.first()
+        else:
+            branch = allowed.filter(pk=branch_id).first()
+        if branch is None:
+            raise ValidationError({"branch": [_("Unknown branch.")]})
+        try:
+            day = datetime.date.fromisoformat(request.query_params["day"]) \
+                if request.query_params.get("day") else timezone.localdate()
+        except ValueError:
+            raise ValidationError({"day": [_("A date like 2026-01-31 is required.")]}) from None
+        report = selectors.daily_report(branch=branch, day=day)
+        money_keys = ("sales", "receivable_new", "receivable_collected", "prepaid_in",
+                      "prepaid_out")
+        return Response({**report, **{k: s._amount_text(report[k]) for k in money_keys},
+                         "receipts_by_method": {m: s._amount_text(a) for m, a in
+                                                report["receipts_by_method"].items()}})

@@ -1,0 +1,217 @@
+"""Order services: create (optionally approving in the same transaction), approve, cancel."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.models import Branch, Customer
+from finance.catalogue import price_resolve
+from finance.exceptions import (
+    CreditLimitExceeded,
+    CustomerOverCreditLimit,
+    InvalidFinanceInput,
+    InvalidStatus,
+    PaymentRequired,
+)
+from finance.ledger import balances_save, document_code_next, entries_reverse, entry_post, money
+from finance.locks import customer_lock
+from finance.models import FinanceSettings, LedgerEntry, Order, OrderLine, Product
+from finance.rules import PREPAID, branch_resolve, customer_branch_check, payment_method_check
+
+ORDER_PREFIX = "DH"
+Book, Kind = LedgerEntry.Book, LedgerEntry.Kind
+
+
+@dataclass(frozen=True)
+class LineInput:
+    product: Product
+    quantity: Decimal
+    unit_price: Decimal | None = None
+
+
+def finance_settings() -> FinanceSettings:
+    found, _created = FinanceSettings.objects.get_or_create(pk=1)
+    return found
+
+
+def _over_limit_check(customer: Customer) -> None:
+    limit = customer.credit_limit_amount
+    if customer.credit_limit_enforced and limit is not None and customer.receivable_amount > limit:
+        raise CustomerOverCreditLimit(limit=limit, receivable=customer.receivable_amount)
+
+
+def _lines_build(*, lines, customer, actor) -> list[OrderLine]:
+    if not lines:
+        raise InvalidFinanceInput("lines", _("An order needs at least one line."))
+    today = timezone.localdate()
+    built = []
+    for i, line in enumerate(lines):
+        if not line.product.active:
+            raise InvalidFinanceInput(f"lines[{i}].product", _("Product %(sku)s is inactive.")
+                                      % {"sku": line.product.sku})
+        if line.quantity <= 0:
+            raise InvalidFinanceInput(f"lines[{i}].quantity", _("Must be greater than zero."))
+        price = price_resolve(product=line.product, customer=customer, on=today)
+        if line.unit_price is not None and line.unit_price != price:
+            if not actor.has_perm("finance.override_price_order"):
+                raise InvalidFinanceInput(f"lines[{i}].unit_price",
+                                          _("You may not change the price of a line."))
+            if line.unit_price < 0 or line.unit_price != money(line.unit_price):
+                raise InvalidFinanceInput(f"lines[{i}].unit_price", _("Not a valid price."))
+            price = line.unit_price
+        built.append(OrderLine(product=line.product, quantity=line.quantity,
+                               unit_price_amount=price, line_amount=money(line.quantity * price)))
+    return built
+
+
+@transaction.atomic
+def order_create(
+    *,
+    actor,
+    lines: list[LineInput],
+    customer: Customer | None = None,
+    new_customer: dict | None = None,
+    branch: Branch | None = None,
+    channel: str = Order.Channel.COUNTER,
+    paid_amount: Decimal = Decimal(0),
+    payment_method: str = "",
+    coins_redeem: int = 0,
+    department=None,
+    terminal=None,
+    note: str = "",
+    approve: bool = False,
+    idempotency_key: str | None = None,
+) -> Order:
+    """A draft order, approved in the same transaction when `approve`: if approval is
+    refused the exception leaves nothing behind, not even the draft. `new_customer` creates
+    the customer inline (CRM's service) in the same transaction."""
+    if idempotency_key:
+        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    branch = branch_resolve(actor=actor, branch=branch)
+    if new_customer:
+        from crm.services import customer_create
+
+        customer = customer_create(actor=actor, **{"home_branch": branch, **new_customer})
+    if channel not in Order.Channel.values:
+        raise InvalidFinanceInput("channel", _("Unknown channel."))
+    if customer is not None:
+        customer = customer_lock(customer.pk)
+        customer_branch_check(customer, branch)
+        _over_limit_check(customer)
+    for field, value in (("department", department), ("terminal", terminal)):
+        if value is not None and (customer is None or value.customer_id != customer.pk):
+            raise InvalidFinanceInput(field, _("Does not belong to this order's customer."))
+    if paid_amount < 0 or paid_amount != money(paid_amount):
+        raise InvalidFinanceInput("paid_amount", _("Not a valid amount."))
+    if paid_amount > 0:
+        payment_method = payment_method_check(payment_method, field="payment_method",
+                                              prepaid_ok=customer is not None)
+    elif payment_method:
+        payment_method = payment_method_check(payment_method, field="payment_method")
+    if coins_redeem < 0 or (coins_redeem and customer is None):
+        raise InvalidFinanceInput("coins_redeem", _("Only a customer can redeem coins."))
+
+    built = _lines_build(lines=lines, customer=customer, actor=actor)
+    subtotal = sum((line.line_amount for line in built), Decimal(0))
+    discount = money(coins_redeem * finance_settings().coin_value_amount)
+    if discount > subtotal:
+        raise InvalidFinanceInput("coins_redeem", _("The coins are worth more than the order."))
+    total = subtotal - discount
+    if paid_amount > total:
+        raise InvalidFinanceInput("paid_amount", _("More than the order's total %(total)s.")
+                                  % {"total": total})
+    order = Order.objects.create(
+        code=document_code_next(ORDER_PREFIX), customer=customer, branch=branch, channel=channel,
+        department=department, terminal=terminal, subtotal_amount=subtotal,
+        coins_redeemed=coins_redeem, coin_discount_amount=discount, total_amount=total,
+        paid_amount=paid_amount, payment_method=payment_method, note=note,
+        idempotency_key=idempotency_key or None, created_by=actor)
+    for line in built:
+        line.order = order
+    OrderLine.objects.bulk_create(built)
+    if approve:
+        order = order_approve(order=order, actor=actor)
+    return order
+
+
+def _order_locked(order: Order) -> tuple[Order, Customer | None]:
+    customer = customer_lock(order.customer_id) if order.customer_id else None
+    return Order.objects.select_for_update().get(pk=order.pk), customer
+
+
+@transaction.atomic
+def order_approve(*, order: Order, actor) -> Order:
+    order, customer = _order_locked(order)
+    if order.status != Order.Status.DRAFT:
+        raise InvalidStatus(_("Order %(code)s is %(status)s, not a draft.")
+                            % {"code": order.code, "status": order.get_status_display()})
+    unpaid = order.unpaid_amount
+    if customer is None:
+        if unpaid > 0:
+            raise PaymentRequired(_("A walk-in sale must be paid in full (%(total)s).")
+                                  % {"total": order.total_amount}, {"paid_amount": [str(unpaid)]})
+    else:
+        customer_branch_check(customer, order.branch)
+        if customer.settlement_method == Customer.Settlement.CASH and unpaid > 0:
+            raise PaymentRequired(
+                _("Customer %(code)s settles in cash: the order must be paid in full "
+                  "(%(total)s) before approval.") % {"code": customer.code,
+                                                     "total": order.total_amount},
+                {"paid_amount": [str(unpaid)]})
+        limit = customer.credit_limit_amount
+        if (customer.credit_limit_enforced and limit is not None
+                and customer.receivable_amount + unpaid > limit):
+            raise CreditLimitExceeded(limit=limit, receivable=customer.receivable_amount,
+                                      amount=unpaid)
+        _order_post(order=order, customer=customer, actor=actor)
+    order.status = Order.Status.APPROVED
+    order.approved_at = timezone.now()
+    order.approved_by = actor
+    order.save(update_fields=["status", "approved_at", "approved_by", "coins_earned"])
+    return order
+
+
+def _order_post(*, order: Order, customer: Customer, actor) -> None:
+    step = finance_settings().coin_earn_step_amount
+    order.coins_earned = int(order.total_amount // step) if step > 0 else 0
+    common = {"customer": customer, "order": order, "branch": order.branch, "actor": actor}
+    key = f"O{order.pk}"
+    if order.payment_method == PREPAID:
+        entry_post(book=Book.PREPAID, kind=Kind.PREPAID_SPEND, amount=-order.paid_amount,
+                   key=f"{key}:prepaid", **common)
+    entry_post(book=Book.COINS, kind=Kind.COIN_REDEEM, amount=-order.coins_redeemed,
+               key=f"{key}:coin_redeem", **common)
+    entry_post(book=Book.RECEIVABLE, kind=Kind.ORDER, amount=order.unpaid_amount,
+               key=f"{key}:receivable", **common)
+    entry_post(book=Book.PURCHASES, kind=Kind.ORDER, amount=order.total_amount,
+               key=f"{key}:purchases", **common)
+    entry_post(book=Book.COINS, kind=Kind.COIN_EARN, amount=order.coins_earned,
+               key=f"{key}:coin_earn", **common)
+    balances_save(customer)
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, actor, reason: str) -> Order:
+    """Cancel a draft, or an approved order by reversing everything it posted."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidFinanceInput("reason", _("Say why the order is cancelled."))
+    order, customer = _order_locked(order)
+    if order.status == Order.Status.CANCELLED:
+        raise InvalidStatus(_("Order %(code)s is already cancelled.") % {"code": order.code})
+    if order.status == Order.Status.APPROVED and customer is not None:
+        posted = list(LedgerEntry.objects.filter(order=order, reverses__isnull=True))
+        entries_reverse(customer=customer, entries=posted, branch=order.branch, actor=actor,
+                        order=order)
+        balances_save(customer)
+    order.status = Order.Status.CANCELLED
+    order.cancelled_at = timezone.now()
+    order.cancelled_by = actor
+    order.cancel_reason = reason
+    order.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
+    return order

@@ -1,0 +1,58 @@
+"""Checks shared by the finance services: branches, payment methods, amounts."""
+
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from crm.models import Branch, Customer, StaffBranch
+from crm.roles import OWNER
+from finance.exceptions import CustomerNotAtBranch, InvalidFinanceInput
+from finance.ledger import money
+from finance.models import PaymentMethod
+
+CASH, CARD, TRANSFER, PREPAID = "cash", "card", "transfer", "prepaid"
+BUILTIN_METHODS = (CASH, CARD, TRANSFER, PREPAID)
+
+
+def payment_method_check(code: str, *, field: str = "method", prepaid_ok: bool = True) -> str:
+    code = (code or "").strip()
+    if code in BUILTIN_METHODS and (prepaid_ok or code != PREPAID):
+        return code
+    if code != PREPAID and PaymentMethod.objects.filter(code=code, active=True).exists():
+        return code
+    raise InvalidFinanceInput(field, _("Unknown payment method “%(method)s”.") % {"method": code})
+
+
+def amount_check(value, *, field: str, positive: bool = True) -> Decimal:
+    amount = Decimal(value)
+    if amount != money(amount):
+        raise InvalidFinanceInput(field, _("Too many decimals for this currency."))
+    if positive and amount <= 0:
+        raise InvalidFinanceInput(field, _("Must be greater than zero."))
+    return amount
+
+
+def branch_resolve(*, actor, branch: Branch | None) -> Branch:
+    """The acting user's primary branch by default; otherwise one they work at."""
+    links = StaffBranch.objects.filter(user=actor)
+    if branch is None:
+        link = links.filter(primary=True).select_related("branch").first()
+        if link is None:
+            raise InvalidFinanceInput("branch", _("You have no primary branch: choose one."))
+        return link.branch
+    if not links.filter(branch=branch).exists() and not actor.groups.filter(name=OWNER).exists():
+        raise InvalidFinanceInput("branch", _("You do not work at branch %(code)s.")
+                                  % {"code": branch.code})
+    return branch
+
+
+def customer_branch_check(customer: Customer, branch: Branch) -> None:
+    """A customer not shared across branches buys and pays only at its home branch."""
+    if not customer.shared and customer.home_branch_id != branch.pk:
+        raise CustomerNotAtBranch(
+            _("Customer %(code)s is not shared across branches: only its home branch can "
+              "sell to it or take its payments.") % {"code": customer.code},
+            {"branch": [str(branch.pk)]})
+    if customer.status != Customer.Status.ACTIVE:
+        raise InvalidFinanceInput("customer", _("Customer %(code)s is inactive.")
+                                  % {"code": customer.code})

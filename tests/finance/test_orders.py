@@ -1,0 +1,174 @@
+from decimal import Decimal
+
+import pytest
+from django.db import DatabaseError, transaction
+
+from crm.hooks import customer_deactivate_blockers, customer_delete_blockers
+from crm.models import Branch, Customer
+from finance.catalogue import agreement_price_create, price_resolve, product_delete
+from finance.checks import balances_mismatched
+from finance.exceptions import (
+    CreditLimitExceeded,
+    CustomerNotAtBranch,
+    CustomerOverCreditLimit,
+    InsufficientCoins,
+    InUse,
+    PaymentRequired,
+)
+from finance.models import LedgerEntry, Order
+from finance.orders import finance_settings, order_approve, order_cancel, order_create
+from tests.finance.factories import customer_make, lines, product_make, user
+
+
+def test_walk_in_must_pay_in_full_and_nothing_is_saved(acme_schema):
+    owner = user("owner@acme.test")
+    product = product_make("50000")
+    with pytest.raises(PaymentRequired):
+        order_create(actor=owner, lines=lines(product, "2"), paid_amount=Decimal("90000"),
+                     payment_method="cash", approve=True)
+    assert not Order.objects.exists()
+    order = order_create(actor=owner, lines=lines(product, "2"), paid_amount=Decimal("100000"),
+                         payment_method="cash", approve=True)
+    assert order.status == "approved" and order.customer is None
+    assert not LedgerEntry.objects.exists()
+
+
+def test_cash_settlement_customer_needs_full_payment(acme_schema):
+    owner = user("owner@acme.test")
+    customer = customer_make(settlement_method=Customer.Settlement.CASH)
+    product = product_make("100000")
+    with pytest.raises(PaymentRequired):
+        order_create(actor=owner, customer=customer, lines=lines(product), approve=True)
+    assert not Order.objects.filter(customer=customer).exists()
+    draft = order_create(actor=owner, customer=customer, lines=lines(product))
+    with pytest.raises(PaymentRequired):
+        order_approve(order=draft, actor=owner)
+    customer.refresh_from_db()
+    assert customer.receivable_amount == 0
+
+
+def test_on_account_order_posts_receivable_purchases_and_coins(acme_schema):
+    owner = user("owner@acme.test")
+    customer = customer_make()
+    product = product_make("100000")
+    order = order_create(actor=owner, customer=customer, lines=lines(product, "3"),
+                         paid_amount=Decimal("50000"), payment_method="card", approve=True)
+    customer.refresh_from_db()
+    assert customer.receivable_amount == Decimal("250000")
+    assert customer.total_purchased_amount == Decimal("300000")
+    assert customer.coins == 30 == order.coins_earned
+    # redeem 10 coins (worth 100 each by default) on the next order
+    second = order_create(actor=owner, customer=customer, lines=lines(product),
+                          coins_redeem=10, approve=True)
+    assert second.total_amount == Decimal("99000")
+    customer.refresh_from_db()
+    assert customer.coins == 30 - 10 + 9
+    order_cancel(order=second, actor=owner, reason="khách trả hàng")
+    customer.refresh_from_db()
+    assert customer.receivable_amount == Decimal("250000")
+    assert customer.total_purchased_amount == Decimal("300000")
+    assert customer.coins == 30
+    second.refresh_from_db()
+    assert second.cancel_reason == "khách trả hàng" and second.cancelled_by == owner
+    assert balances_mismatched() == []
+
+
+def test_cancel_refused_when_its_coins_were_spent(acme_schema):
+    owner = user("owner@acme.test")
+    customer = customer_make()
+    product = product_make("100000")
+    first = order_create(actor=owner, customer=customer, lines=lines(product), approve=True)
+    order_create(actor=owner, customer=customer, lines=lines(product), coins_redeem=10,
+                 approve=True)
+    with pytest.raises(InsufficientCoins):
+        order_cancel(order=first, actor=owner, reason="x")
+    first.refresh_from_db()
+    assert first.status == "approved"
+
+
+def test_credit_limit_refuses_and_names_the_figures(acme_schema):
+    owner = user("owner@acme.test")
+    customer = customer_make(credit_limit_amount=Decimal("250000"), credit_limit_enforced=True)
+    product = product_make("100000")
+    order_create(actor=owner, customer=customer, lines=lines(product, "2"), approve=True)
+    with pytest.raises(CreditLimitExceeded) as refused:
+        order_create(actor=owner, customer=customer, lines=lines(product), approve=True)
+    assert refused.value.fields == {"credit_limit": "250000", "receivable": "200000",
+                                    "amount": "100000"}
+    assert Order.objects.filter(customer=customer).count() == 1
+
+
+def test_customer_already_over_limit_gets_no_draft(acme_schema):
+    owner = user("owner@acme.test")
+    customer = customer_make(credit_limit_amount=Decimal("100000"))
+    product = product_make("300000")
+    order_create(actor=owner, customer=customer, lines=lines(product), approve=True)
+    Customer.objects.filter(pk=customer.pk).update(credit_limit_enforced=True)
+    with pytest.raises(CustomerOverCreditLimit):
+        order_create(actor=owner, customer=customer, lines=lines(product))
+    assert Order.objects.filter(customer=customer).count() == 1
+
+
+def test_non_shared_customer_only_at_home_branch(acme_schema):
+    manager = user("manager@acme.test")
+    b2 = Branch.objects.get(code="B2")
+    product = product_make()
+    local = customer_make()
+    with pytest.raises(CustomerNotAtBranch):
+        order_create(actor=manager, customer=local, branch=b2, lines=lines(product))
+    shared = customer_make(shared=True)
+    assert order_create(actor=manager, customer=shared, branch=b2, lines=lines(product)).pk
+
+
+def test_price_resolution_customer_over_group_over_list(acme_schema):
+    from crm.models import CustomerGroup
+
+    group = CustomerGroup.objects.create(code="VIP", name="VIP")
+    customer = customer_make(group=group)
+    other = customer_make(group=group)
+    product = product_make("100")
+    import datetime
+
+    today = datetime.date.today()
+    assert price_resolve(product=product, customer=customer, on=today) == Decimal("100")
+    agreement_price_create(product=product, group=group, price_amount=Decimal("90"))
+    agreement_price_create(product=product, customer=customer, price_amount=Decimal("80"),
+                           valid_to=today - datetime.timedelta(days=1))
+    assert price_resolve(product=product, customer=customer, on=today) == Decimal("90")
+    agreement_price_create(product=product, customer=customer, price_amount=Decimal("70"))
+    assert price_resolve(product=product, customer=customer, on=today) == Decimal("70")
+    assert price_resolve(product=product, customer=other, on=today) == Decimal("90")
+    with pytest.raises(InUse):
+        product_delete(product=product)
+
+
+def test_ledger_rejects_update_and_delete(acme_schema):
+    owner = user("owner@acme.test")
+    customer = customer_make()
+    order_create(actor=owner, customer=customer, lines=lines(product_make()), approve=True)
+    entry = LedgerEntry.objects.filter(customer=customer).first()
+    for attempt in (lambda: LedgerEntry.objects.filter(pk=entry.pk).update(amount=1),
+                    lambda: LedgerEntry.objects.filter(pk=entry.pk).delete()):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            attempt()
+
+
+def test_crm_guards_fed_by_orders_and_receivable(acme_schema):
+    owner = user("owner@acme.test")
+    customer = customer_make()
+    assert customer_delete_blockers(customer) == []
+    assert customer_deactivate_blockers(customer) == []
+    order_create(actor=owner, customer=customer, lines=lines(product_make()), approve=True)
+    assert len(customer_delete_blockers(customer)) == 2
+    assert len(customer_deactivate_blockers(customer)) == 1
+
+
+def test_coin_rule_is_the_tenants(acme_schema):
+    owner = user("owner@acme.test")
+    rule = finance_settings()
+    rule.coin_earn_step_amount = Decimal("1000")
+    rule.save()
+    customer = customer_make()
+    order = order_create(actor=owner, customer=customer, lines=lines(product_make("5500")),
+                         approve=True)
+    assert order.coins_earned == 5
