@@ -7,6 +7,7 @@ import time
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from api.errors import DOMAIN_ERRORS
 from crm.exchange import files
 from crm.exchange.columns import REASON
 from crm.exchange.models import ImportJob
@@ -53,8 +54,13 @@ def import_execute(job: ImportJob, *, heartbeat=None, timings: dict | None = Non
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.WRITING,
                                                rows_processed=total)
     started = time.perf_counter()
-    openings = _openings_poster()
-    result = plan_write(plan, user_id=job.created_by_id, openings_post=openings)
+    openings = _openings_poster(job)
+    try:
+        result = plan_write(plan, user_id=job.created_by_id, openings_post=openings)
+    except tuple(DOMAIN_ERRORS) as exc:  # e.g. finance refusing an opening balance
+        return {**fields, "status": ImportJob.Status.FAILED,
+                "errors": fields["errors"] + [problem("write_refused", _(
+                    "Nothing was written: %(reason)s") % {"reason": exc})]}
     timings["write"] = time.perf_counter() - started
     fields.update(status=ImportJob.Status.DONE, created=result.created, updated=result.updated,
                   contacts_created=result.contacts_created,
@@ -66,13 +72,25 @@ def import_execute(job: ImportJob, *, heartbeat=None, timings: dict | None = Non
     return fields
 
 
-def _openings_poster():
-    """finance's `opening_balance_set` when finance is installed, else None."""
+def _openings_poster(job: ImportJob):
+    """Posts created customers' opening receivables through finance's own service (a
+    voucher and a ledger entry each), inside the import's transaction; None when the
+    finance app is not installed."""
     try:
-        module = importlib.import_module("finance.services")
-    except ImportError:
+        opening_balance_set = importlib.import_module("finance.vouchers").opening_balance_set
+    except (ImportError, AttributeError):
         return None
-    return getattr(module, "opening_balance_set", None)
+    from crm.models import Customer
+
+    def post(openings: list) -> None:
+        customers = Customer.objects.in_bulk([customer_id for customer_id, _a in openings])
+        for customer_id, amount in openings:
+            customer = customers[customer_id]
+            opening_balance_set(customer=customer, amount=amount, actor=job.created_by,
+                                branch=customer.home_branch,
+                                note=_("Import #%(id)d") % {"id": job.pk})
+
+    return post
 
 
 def _error_workbook_write(book: Book, plan: Plan, lang: str) -> str:

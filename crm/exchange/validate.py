@@ -240,6 +240,14 @@ def _customers_references(rows, plan, refs, sheet) -> None:
                 row.home_branch_id = None if row.existing_id else refs.default_branch
         elif row.existing_id is None:
             row.home_branch_id = refs.default_branch
+    for row in rows:
+        if row.opening_receivable and row.existing_id:
+            plan.warn(sheet, row.number, "opening_receivable", "opening_ignored", _(
+                "The customer exists already: an opening receivable is only posted for "
+                "customers the import creates."))
+        elif row.opening_receivable and row.clean.get("status", "active") != "active":
+            plan.fail("customers", sheet, row.number, "opening_receivable", "inactive",
+                      _("An inactive customer cannot get an opening receivable."))
     # Parents by code and referrers by phone: in the tenant or in this file.
     in_file_codes = {r.clean["code"]: r for r in rows if r.clean.get("code")}
     in_file_phones = {r.clean["phone"]: r for r in rows if r.clean.get("phone")}

@@ -113,9 +113,8 @@ def plan_write(plan: Plan, *, user_id: int | None, openings_post=None,
         if stage:
             stage("links")
         _contacts_write(cursor, plan, ids, result)
-        if openings_post is not None:
-            for customer_id, amount in result.openings:
-                openings_post(customer_id=customer_id, amount=amount, user_id=user_id)
+        if openings_post is not None and result.openings:
+            openings_post(result.openings)
     return result
 
 

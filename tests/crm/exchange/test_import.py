@@ -101,3 +101,24 @@ def test_headers_in_any_language_and_unknown_owner_and_branch_warn(acme):
 
 CUSTOMER_KEYS_INDEX = {k: i for i, k in enumerate(
     __import__("tests.crm.exchange.factories", fromlist=["CUSTOMER_KEYS"]).CUSTOMER_KEYS)}
+
+
+def test_opening_receivable_posts_through_finance_once_for_created_customers(acme):
+    from finance.models import Voucher
+
+    client = api_client(acme, "owner@acme.test")
+    rows = [customer(code="KH810101", name="Nợ đầu kỳ", phone="0912 777 101",
+                     opening_receivable="1.500.000"),
+            customer(code="KH810102", name="Không nợ", phone="0912 777 102")]
+    job = import_through_api(client, acme, workbook_bytes(rows))
+    assert job["status"] == "done", job["errors"]
+    assert job["opening_balances_posted"] is True
+    with schema_context(acme.schema_name):
+        assert Customer.objects.get(code="KH810101").receivable_amount == Decimal("1500000")
+        assert Voucher.objects.filter(customer__code="KH810101", purpose="opening").count() == 1
+    again = import_through_api(client, acme, workbook_bytes(rows))
+    assert again["status"] == "done" and again["updated"] == 2
+    assert [w["code"] for w in again["warnings"]] == ["opening_ignored"]
+    with schema_context(acme.schema_name):
+        assert Customer.objects.get(code="KH810101").receivable_amount == Decimal("1500000")
+        assert Voucher.objects.filter(customer__code="KH810101", purpose="opening").count() == 1
