@@ -43,6 +43,13 @@ def _copy(cursor, table: str, columns, rows) -> None:
             copy.write_row(row)
 
 
+def _temp_table(cursor, name: str, columns: str) -> None:
+    """A scratch table for one statement's rows, dropped at commit (and replaced if an
+    enclosing transaction still holds one from an earlier import)."""
+    cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+    cursor.execute(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP")
+
+
 def _groups_create(plan: Plan) -> dict:
     """Create the groups the file names but the tenant lacks; fold(name) -> id of all."""
     ids = {}
@@ -119,12 +126,12 @@ def plan_write(plan: Plan, *, user_id: int | None, openings_post=None,
 
 
 def _customers_update(cursor, rows, now, user_id) -> None:
-    cursor.execute(
-        "CREATE TEMP TABLE import_customer_update (id bigint, code text, name text, "
-        "name_key text, phone text, email text, address text, group_id bigint, "
-        "owner_id bigint, role text, settlement_method text, prepaid_allowed boolean, "
-        "credit_limit_amount numeric, credit_limit_enforced boolean, home_branch_id bigint, "
-        "shared boolean, status text, tax_code text, note text) ON COMMIT DROP")
+    _temp_table(cursor, "import_customer_update",
+                "id bigint, code text, name text, name_key text, phone text, email text, "
+                "address text, group_id bigint, owner_id bigint, role text, "
+                "settlement_method text, prepaid_allowed boolean, credit_limit_amount numeric, "
+                "credit_limit_enforced boolean, home_branch_id bigint, shared boolean, "
+                "status text, tax_code text, note text")
 
     def update_row(r):
         c = r.clean
@@ -178,8 +185,7 @@ def _links_set(cursor, plan: Plan, ids: dict, existing_ids: set) -> None:
             links.append((customer_id, parent_id, referrer_id))
     if not links:
         return
-    cursor.execute("CREATE TEMP TABLE import_customer_link (id bigint, parent_id bigint, "
-                   "referrer_id bigint) ON COMMIT DROP")
+    _temp_table(cursor, "import_customer_link", "id bigint, parent_id bigint, referrer_id bigint")
     _copy(cursor, "import_customer_link", ("id", "parent_id", "referrer_id"), links)
     cursor.execute(
         "UPDATE crm_customer c SET parent_id = l.parent_id, referrer_id = l.referrer_id "
@@ -217,9 +223,9 @@ def _contacts_write(cursor, plan: Plan, ids: dict, result: WriteResult) -> None:
         else:
             updates.append((pk, *values))
     if updates:
-        cursor.execute("CREATE TEMP TABLE import_contact_update (id bigint, name text, "
-                       "phone text, email text, position text, is_primary boolean, "
-                       "note text) ON COMMIT DROP")
+        _temp_table(cursor, "import_contact_update",
+                    "id bigint, name text, phone text, email text, position text, "
+                    "is_primary boolean, note text")
         _copy(cursor, "import_contact_update",
               ("id", "name", "phone", "email", "position", "is_primary", "note"), updates)
         cursor.execute('UPDATE crm_contact c SET name = u.name, phone = u.phone, '
