@@ -56,7 +56,8 @@ def import_execute(job: ImportJob, *, heartbeat=None, timings: dict | None = Non
     started = time.perf_counter()
     openings = _openings_poster(job)
     try:
-        result = plan_write(plan, user_id=job.created_by_id, openings_post=openings)
+        result = plan_write(plan, user_id=job.created_by_id, openings_post=openings,
+                            audit_note=_("Import #%(id)d") % {"id": job.pk})
     except tuple(DOMAIN_ERRORS) as exc:  # e.g. finance refusing an opening balance
         return {**fields, "status": ImportJob.Status.FAILED,
                 "errors": fields["errors"] + [problem("write_refused", _(

@@ -279,6 +279,8 @@ def _book_from_grids(found: dict[Sheet, str], grid_of) -> Book:
 
 def _text(value):
     """Spreadsheet numbers typed as text fields (phones, codes) come back as text."""
+    if value is None:
+        return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return value
@@ -321,35 +323,42 @@ def _sheet_rows(sheet: Sheet, title: str, grid: list[list]) -> SheetRows:
         raise BadFile(problems)
 
     width = len(header)
+    data = grid[1:]
     last_filled = 0
-    for number, cells in enumerate(grid[1:], start=2):
-        if any(_filled(v) for v in cells):
-            last_filled = number
+    for offset in range(len(data) - 1, -1, -1):
+        if _row_filled(data[offset]):
+            last_filled = offset + 1
+            break
     empty_rows = []
-    for number, cells in enumerate(grid[1:last_filled], start=2):
-        if not any(_filled(v) for v in cells):
+    keys = [key for _index, key in positions]
+    indexes = [index for index, _key in positions]
+    for number, cells in enumerate(data[:last_filled], start=2):
+        if len(cells) < width:
+            cells = [*cells, *[""] * (width - len(cells))]
+        if not _row_filled(cells):
             empty_rows.append(number)
             continue
-        for index in range(width, len(cells)):
-            if _filled(cells[index]):
-                ref = cell_ref(number, index)
-                problems.append(problem("cell_outside_columns", _(
-                    "Cell %(cell)s has a value but no header.") % {"cell": ref},
-                    sheet=title, row=number, column=ref))
-                break
-        values = {}
-        for index, key in positions:
-            value = cells[index] if index < len(cells) else ""
-            if isinstance(value, _DATE_TYPES):
-                ref = cell_ref(number, index)
-                problems.append(problem("date_cell", _(
-                    "Cell %(cell)s is a date, but no column of the template takes dates "
-                    "(Excel may have turned typed text into a date). Format the column as "
-                    "Text, retype the value and upload again.") % {"cell": ref},
-                    sheet=title, row=number, column=ref))
-                continue
-            values[key] = _text(value)
-        result.rows.append((number, values))
+        if len(cells) > width and _row_filled(cells[width:]):
+            index = width + next(i for i, v in enumerate(cells[width:]) if _filled(v))
+            ref = cell_ref(number, index)
+            problems.append(problem("cell_outside_columns", _(
+                "Cell %(cell)s has a value but no header.") % {"cell": ref},
+                sheet=title, row=number, column=ref))
+        picked = [cells[i] for i in indexes]
+        # Nearly every cell is text: only the others need a look.
+        if not all(type(v) is str for v in picked):
+            for position, value in enumerate(picked):
+                if isinstance(value, _DATE_TYPES):
+                    ref = cell_ref(number, indexes[position])
+                    problems.append(problem("date_cell", _(
+                        "Cell %(cell)s is a date, but no column of the template takes dates "
+                        "(Excel may have turned typed text into a date). Format the column "
+                        "as Text, retype the value and upload again.") % {"cell": ref},
+                        sheet=title, row=number, column=ref))
+                    picked[position] = ""
+                else:
+                    picked[position] = _text(value)
+        result.rows.append((number, dict(zip(keys, picked, strict=True))))
         result.raw[number] = cells[:width]
     if empty_rows:
         problems.append(problem("empty_row", _(
@@ -358,6 +367,12 @@ def _sheet_rows(sheet: Sheet, title: str, grid: list[list]) -> SheetRows:
     if problems:
         raise BadFile(problems[:100])
     return result
+
+
+def _row_filled(cells) -> bool:
+    if any(cells):
+        return any(_filled(v) for v in cells)
+    return any(v is not None and v != "" for v in cells)  # zeros and False are values
 
 
 def _filled(value) -> bool:

@@ -71,7 +71,7 @@ def _groups_create(plan: Plan) -> dict:
     return ids
 
 
-def plan_write(plan: Plan, *, user_id: int | None, openings_post=None,
+def plan_write(plan: Plan, *, user_id: int | None, openings_post=None, audit_note: str = "",
                stage=None) -> WriteResult:
     """Write every valid row of the plan, all or nothing. `openings_post`, when given,
     posts each created customer's opening receivable in the same transaction."""
@@ -120,6 +120,12 @@ def plan_write(plan: Plan, *, user_id: int | None, openings_post=None,
         if stage:
             stage("links")
         _contacts_write(cursor, plan, ids, result)
+        # The CRM's audit trail, as its services keep it: one record per customer touched.
+        _copy(cursor, "crm_customeraudit", ("customer_id", "customer_code", "customer_name",
+                                            "action", "actor_id", "at", "changes", "note"),
+              ((ids[r.clean["code"]], r.clean["code"], r.clean["name"],
+                "update" if r.existing_id else "create", user_id, now, "{}", audit_note)
+               for r in plan.customers))
         if openings_post is not None and result.openings:
             openings_post(result.openings)
     return result

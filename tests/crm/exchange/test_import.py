@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django_tenants.utils import schema_context
 
-from crm.models import Contact, Customer, CustomerGroup
+from crm.models import Contact, Customer, CustomerAudit, CustomerGroup
 from tests.conftest import api_client
 from tests.crm.exchange.factories import (
     contact,
@@ -68,6 +68,10 @@ def test_reimport_creates_nothing_twice_and_updates(acme):
         assert Customer.objects.get(code="KH700000").note == "changed"
         assert Contact.objects.filter(customer__code="KH700000").count() == 1
         assert CustomerGroup.objects.filter(name="Bán sỉ").count() == 1
+        actions = list(CustomerAudit.objects.filter(customer_code="KH700000")
+                       .order_by("id").values_list("action", "note"))
+        assert actions == [("create", f"Import #{first['id']}"),
+                           ("update", f"Import #{second['id']}")]
 
 
 def test_match_by_phone_updates_the_customer_with_that_phone(acme):
