@@ -33,6 +33,7 @@ def run(stdout, *, rows: int, sample: int, **_options):
         ["ours: parse (python-calamine + file checks)", results["parse"], ""],
         ["ours: validate (crm.validation + bulk look-ups)", results["validate"], ""],
         ["ours: write (COPY, one transaction)", results["write"], ""],
+        *[[f"  {name}", seconds, ""] for name, seconds in results["write_stages"]],
         ["ours: total (parse + validate + write)", results["total"],
          f"target ≤ {TARGET_SECONDS * scale / 100:.1f}"],
         ["anchor: raw python-calamine parse, both sheets", results["raw_parse"], "NOTES ≈ 1.0"],
@@ -76,7 +77,9 @@ def _run(stdout, rows, sample, workdir) -> dict:
         stdout.write(f"import failed: {fields['errors'][:5]}\n")
     results.update(parse=timings["parse"], validate=timings["validate"],
                    write=timings.get("write", float("nan")), created=fields.get("created", 0),
-                   contacts=fields.get("contacts_created", 0))
+                   contacts=fields.get("contacts_created", 0),
+                   write_stages=[(k[7:], v) for k, v in timings.items()
+                                 if k.startswith("write: ")])
     results["naive"] = _naive(workdir, sample, user, start=rows) * rows / sample
     return results
 

@@ -55,9 +55,16 @@ def import_execute(job: ImportJob, *, heartbeat=None, timings: dict | None = Non
                                                rows_processed=total)
     started = time.perf_counter()
     openings = _openings_poster(job)
+    last = [time.perf_counter()]
+
+    def stage(name):
+        now = time.perf_counter()
+        timings[f"write: {name}"] = now - last[0]
+        last[0] = now
+
     try:
         result = plan_write(plan, user_id=job.created_by_id, openings_post=openings,
-                            audit_note=_("Import #%(id)d") % {"id": job.pk})
+                            audit_note=_("Import #%(id)d") % {"id": job.pk}, stage=stage)
     except tuple(DOMAIN_ERRORS) as exc:  # e.g. finance refusing an opening balance
         return {**fields, "status": ImportJob.Status.FAILED,
                 "errors": fields["errors"] + [problem("write_refused", _(

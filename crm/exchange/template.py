@@ -75,7 +75,7 @@ def _build(lang: str, region: str) -> bytes:
     settlement_label = dict(Customer.Settlement.choices)
     branch = lists["home_branch"][0] if lists["home_branch"] else ""
     examples = [
-        {"code": "KH900001", "name": _("Example Trading Company Ltd"),
+        {"code": "EX-001", "name": _("Example Trading Company Ltd"),
          "phone": _example_phone(region, 0), "email": "ketoan@example.com",
          "address": _("1 Example Street"), "group": _("Wholesale"),
          "role": str(role_label["agent"]), "settlement_method": str(settlement_label["on_account"]),
@@ -83,17 +83,17 @@ def _build(lang: str, region: str) -> bytes:
          "home_branch": branch, "shared": yes, "status": str(Customer.Status.ACTIVE.label),
          "tax_code": "0101234567", "note": _("Example row: replace or delete it."),
          "opening_receivable": "1,500,000"},
-        {"code": "KH900002", "name": _("Example Branch Store"),
+        {"code": "EX-002", "name": _("Example Branch Store"),
          "phone": _example_phone(region, 1), "role": str(role_label["retail"]),
          "settlement_method": str(settlement_label["cash"]), "prepaid_allowed": no,
          "credit_limit_enforced": no, "home_branch": branch, "shared": no,
-         "parent_code": "KH900001", "referrer_phone": _example_phone(region, 0),
+         "parent_code": "EX-001", "referrer_phone": _example_phone(region, 0),
          "note": _("Example row: replace or delete it.")},
     ]
     for row, example in enumerate(examples, start=2):
         for col, column in enumerate(CUSTOMER_TEMPLATE_COLUMNS, start=1):
             customers.cell(row=row, column=col, value=example.get(column.key))
-    contact = {"customer_code": "KH900001", "name": _("Example Contact"),
+    contact = {"customer_code": "EX-001", "name": _("Example Contact"),
                "phone": _example_phone(region, 2), "email": "lienhe@example.com",
                "position": _("Accountant"), "primary": yes}
     for col, column in enumerate(CONTACT_TEMPLATE_COLUMNS, start=1):

@@ -102,7 +102,7 @@ def plan_write(plan: Plan, *, user_id: int | None, openings_post=None, audit_not
 
         _copy(cursor, "crm_customer", _CUSTOMER_COLUMNS, map(created_row, new))
         if stage:
-            stage("customers")
+            stage("copy customers")
         ids = {}
         if new:
             cursor.execute("SELECT code, id FROM crm_customer WHERE code = ANY(%s)",
@@ -118,16 +118,24 @@ def plan_write(plan: Plan, *, user_id: int | None, openings_post=None, audit_not
             _customers_update(cursor, existing, now, user_id)
         _links_set(cursor, plan, ids, existing_ids={r.existing_id for r in existing})
         if stage:
-            stage("links")
+            stage("updates and links")
         _contacts_write(cursor, plan, ids, result)
+        if stage:
+            stage("contacts")
         # The CRM's audit trail, as its services keep it: one record per customer touched.
         _copy(cursor, "crm_customeraudit", ("customer_id", "customer_code", "customer_name",
                                             "action", "actor_id", "at", "changes", "note"),
               ((ids[r.clean["code"]], r.clean["code"], r.clean["name"],
                 "update" if r.existing_id else "create", user_id, now, "{}", audit_note)
                for r in plan.customers))
+        if stage:
+            stage("audit")
         if openings_post is not None and result.openings:
             openings_post(result.openings)
+        if stage:
+            stage("opening balances")
+    if stage:
+        stage("commit (deferred foreign key checks)")
     return result
 
 

@@ -49,7 +49,7 @@ def workbook_bytes(customers=(), contacts=(), *, customer_headers=None, contact_
 
 
 def vn_customers(n: int, *, start: int = 0, prefix: str = "Khách") -> list:
-    return [customer(code=f"KH{700000 + i:06d}", name=f"{prefix} {i}",
+    return [customer(code=f"TK{700000 + i:06d}", name=f"{prefix} {i}",
                      phone=f"0912 {100000 + i:06d}"[:12], group="Bán sỉ")
             for i in range(start, start + n)]
 

@@ -52,18 +52,18 @@ def _snapshot(tenant) -> tuple[dict, list]:
 
 def test_round_trip_into_an_empty_tenant(acme):
     owner = api_client(acme, "owner@acme.test")
-    rows = [customer(code="KH820001", name="Tập đoàn Mẹ", phone="0912 800 001", group="Đại lý",
+    rows = [customer(code="TK820001", name="Tập đoàn Mẹ", phone="0912 800 001", group="Đại lý",
                      owner="sales@acme.test", role="agent", settlement_method="cash",
                      prepaid_allowed="yes", credit_limit="12.000.000", credit_limit_enforced="yes",
                      home_branch="B2", shared="yes", tax_code="0101", note=TRICKY[0],
                      email="me@example.com", address=TRICKY[1]),
-            customer(code="KH820002", name="Công ty Con", phone="0912 800 002",
-                     parent_code="KH820001", referrer_phone="0912800001", note=TRICKY[2],
+            customer(code="TK820002", name="Công ty Con", phone="0912 800 002",
+                     parent_code="TK820001", referrer_phone="0912800001", note=TRICKY[2],
                      tax_code=TRICKY[3], status="inactive")]
-    contacts = [contact(customer_code="KH820001", name="Chị Hoa", phone="0912800003",
+    contacts = [contact(customer_code="TK820001", name="Chị Hoa", phone="0912800003",
                         primary="yes", position=TRICKY[3], note=TRICKY[0]),
-                contact(customer_code="KH820001", name="Anh Tú", email="tu@example.com"),
-                contact(customer_code="KH820002", name="Cô Mai")]
+                contact(customer_code="TK820001", name="Anh Tú", email="tu@example.com"),
+                contact(customer_code="TK820002", name="Cô Mai")]
     assert import_through_api(owner, acme, workbook_bytes(rows, contacts))["status"] == "done"
     job, content = _export(owner, acme, lang="en")
     assert job["rows_total"] >= 5
@@ -74,7 +74,7 @@ def test_round_trip_into_an_empty_tenant(acme):
     assert sheet[0][:3] == ["Code", "Name", "Phone"]
     assert "Receivable (read-only)" in sheet[0]
     by_code = {r[0]: r for r in sheet[1:]}
-    assert by_code["KH820001"][18] == TRICKY[0] and by_code["KH820002"][17] == TRICKY[3]
+    assert by_code["TK820001"][18] == TRICKY[0] and by_code["TK820002"][17] == TRICKY[3]
 
     connection.set_schema_to_public()
     empty = tenant_create(business_name="Round trip", subdomain="roundtrip",
@@ -88,8 +88,8 @@ def test_round_trip_into_an_empty_tenant(acme):
         staff_create(username="manager@acme.test", password=PASSWORD, roles=[MANAGER],
                      branches=[main, second])
     source = _snapshot(acme)
-    source = ({k: v for k, v in source[0].items() if k.startswith("KH82")},
-              [c for c in source[1] if c[0].startswith("KH82")])
+    source = ({k: v for k, v in source[0].items() if k.startswith("TK82")},
+              [c for c in source[1] if c[0].startswith("TK82")])
     target_client = api_client(empty, "owner@acme.test")
     job = import_through_api(target_client, empty, content)
     assert job["status"] == "done", job["errors"]
@@ -97,26 +97,26 @@ def test_round_trip_into_an_empty_tenant(acme):
     imported = _snapshot(empty)
     exported_codes = set(by_code)
     assert set(imported[0]) == exported_codes
-    assert {k: v for k, v in imported[0].items() if k.startswith("KH82")} == source[0]
-    assert [c for c in imported[1] if c[0].startswith("KH82")] == source[1]
-    assert imported[0]["KH820001"][10] == Decimal("12000000")
+    assert {k: v for k, v in imported[0].items() if k.startswith("TK82")} == source[0]
+    assert [c for c in imported[1] if c[0].startswith("TK82")] == source[1]
+    assert imported[0]["TK820001"][10] == Decimal("12000000")
 
     # The exported file imported again where it came from changes nothing.
     again = import_through_api(owner, acme, content)
     assert again["status"] == "done" and again["created"] == 0
-    assert _snapshot(acme)[0]["KH820001"] == source[0]["KH820001"]
+    assert _snapshot(acme)[0]["TK820001"] == source[0]["TK820001"]
 
 
 def test_export_follows_the_list_filters_and_the_users_visibility(acme):
     owner = api_client(acme, "owner@acme.test")
-    rows = [customer(code="KH830001", name="Lọc đại lý", phone="0912 830 001", role="agent"),
-            customer(code="KH830002", name="Lọc bán lẻ", phone="0912 830 002", role="retail")]
+    rows = [customer(code="TK830001", name="Lọc đại lý", phone="0912 830 001", role="agent"),
+            customer(code="TK830002", name="Lọc bán lẻ", phone="0912 830 002", role="retail")]
     assert import_through_api(owner, acme, workbook_bytes(rows))["status"] == "done"
     _job, content = _export(owner, acme, filters={"role": "agent"})
     sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content)) \
         .get_sheet_by_name("Customers").to_python()
     codes = {r[0] for r in sheet[1:]}
-    assert "KH830001" in codes and "KH830002" not in codes
+    assert "TK830001" in codes and "TK830002" not in codes
     assert sheet[0][0] == "Mã khách hàng"  # the tenant's language by default
 
 

@@ -22,21 +22,21 @@ def _customers(tenant, codes):
 def test_import_creates_customers_contacts_groups_and_links(acme):
     client = api_client(acme, "owner@acme.test")
     content = workbook_bytes(
-        [customer(code="KH810001", name="Công ty Mẹ", phone="0912 345 670", group="Đại lý cấp 1",
+        [customer(code="TK810001", name="Công ty Mẹ", phone="0912 345 670", group="Đại lý cấp 1",
                   credit_limit="5.000.000", credit_limit_enforced="có", role="Đại lý",
                   settlement_method="Tiền mặt", home_branch="B2", shared="yes",
                   email="KeToan@Example.COM"),
-         customer(code="KH810002", name="Chi nhánh Con", phone="+84 912 345 671",
-                  parent_code="KH810001", referrer_phone="0912345670", credit_limit="5,000,000",
+         customer(code="TK810002", name="Chi nhánh Con", phone="+84 912 345 671",
+                  parent_code="TK810001", referrer_phone="0912345670", credit_limit="5,000,000",
                   owner="sales@acme.test")],
-        [contact(customer_code="KH810001", name="Chị Lan", phone="0912345672", primary="yes"),
-         contact(customer_code="KH810002", name="Anh Minh")])
+        [contact(customer_code="TK810001", name="Chị Lan", phone="0912345672", primary="yes"),
+         contact(customer_code="TK810002", name="Anh Minh")])
     job = import_through_api(client, acme, content)
     assert job["status"] == "done", job["errors"]
     assert (job["created"], job["updated"], job["failed"]) == (2, 0, 0)
     assert job["rows_total"] == 4 and job["progress"] == 100
-    found = _customers(acme, ["KH810001", "KH810002"])
-    parent, child = found["KH810001"], found["KH810002"]
+    found = _customers(acme, ["TK810001", "TK810002"])
+    parent, child = found["TK810001"], found["TK810002"]
     assert parent.phone == "+84912345670" and child.phone == "+84912345671"
     assert parent.credit_limit_amount == child.credit_limit_amount == Decimal("5000000")
     assert parent.credit_limit_enforced and parent.shared and parent.role == "agent"
@@ -50,13 +50,13 @@ def test_import_creates_customers_contacts_groups_and_links(acme):
     with schema_context(acme.schema_name):
         contacts = list(Contact.objects.filter(customer__code__in=found).order_by("name"))
         assert [(c.name, c.customer.code, c.primary) for c in contacts] == [
-            ("Anh Minh", "KH810002", False), ("Chị Lan", "KH810001", True)]
+            ("Anh Minh", "TK810002", False), ("Chị Lan", "TK810001", True)]
 
 
 def test_reimport_creates_nothing_twice_and_updates(acme):
     client = api_client(acme, "owner@acme.test")
     rows = vn_customers(5)
-    contacts = [contact(customer_code="KH700000", name="Kế toán", phone="0912000001")]
+    contacts = [contact(customer_code="TK700000", name="Kế toán", phone="0912000001")]
     first = import_through_api(client, acme, workbook_bytes(rows, contacts))
     assert first["status"] == "done" and first["created"] == 5
     rows[0][CUSTOMER_KEYS_INDEX["note"]] = "changed"
@@ -64,11 +64,11 @@ def test_reimport_creates_nothing_twice_and_updates(acme):
     assert second["status"] == "done", second["errors"]
     assert (second["created"], second["updated"]) == (0, 5)
     with schema_context(acme.schema_name):
-        assert Customer.objects.filter(code__startswith="KH7000").count() == 5
-        assert Customer.objects.get(code="KH700000").note == "changed"
-        assert Contact.objects.filter(customer__code="KH700000").count() == 1
+        assert Customer.objects.filter(code__startswith="TK7000").count() == 5
+        assert Customer.objects.get(code="TK700000").note == "changed"
+        assert Contact.objects.filter(customer__code="TK700000").count() == 1
         assert CustomerGroup.objects.filter(name="Bán sỉ").count() == 1
-        actions = list(CustomerAudit.objects.filter(customer_code="KH700000")
+        actions = list(CustomerAudit.objects.filter(customer_code="TK700000")
                        .order_by("id").values_list("action", "note"))
         assert actions == [("create", f"Import #{first['id']}"),
                            ("update", f"Import #{second['id']}")]
@@ -111,18 +111,35 @@ def test_opening_receivable_posts_through_finance_once_for_created_customers(acm
     from finance.models import Voucher
 
     client = api_client(acme, "owner@acme.test")
-    rows = [customer(code="KH810101", name="Nợ đầu kỳ", phone="0912 777 101",
+    rows = [customer(code="TK810101", name="Nợ đầu kỳ", phone="0912 777 101",
                      opening_receivable="1.500.000"),
-            customer(code="KH810102", name="Không nợ", phone="0912 777 102")]
+            customer(code="TK810102", name="Không nợ", phone="0912 777 102")]
     job = import_through_api(client, acme, workbook_bytes(rows))
     assert job["status"] == "done", job["errors"]
     assert job["opening_balances_posted"] is True
     with schema_context(acme.schema_name):
-        assert Customer.objects.get(code="KH810101").receivable_amount == Decimal("1500000")
-        assert Voucher.objects.filter(customer__code="KH810101", purpose="opening").count() == 1
+        assert Customer.objects.get(code="TK810101").receivable_amount == Decimal("1500000")
+        assert Voucher.objects.filter(customer__code="TK810101", purpose="opening").count() == 1
     again = import_through_api(client, acme, workbook_bytes(rows))
     assert again["status"] == "done" and again["updated"] == 2
     assert [w["code"] for w in again["warnings"]] == ["opening_ignored"]
     with schema_context(acme.schema_name):
-        assert Customer.objects.get(code="KH810101").receivable_amount == Decimal("1500000")
-        assert Voucher.objects.filter(customer__code="KH810101", purpose="opening").count() == 1
+        assert Customer.objects.get(code="TK810101").receivable_amount == Decimal("1500000")
+        assert Voucher.objects.filter(customer__code="TK810101", purpose="opening").count() == 1
+
+
+def test_a_retried_upload_with_the_same_idempotency_key_starts_one_job(acme):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from crm.exchange.models import ImportJob
+
+    client = api_client(acme, "owner@acme.test")
+    content = workbook_bytes(vn_customers(1, start=400))
+    answers = [client.post("/api/v1/imports/customers",
+                           {"file": SimpleUploadedFile("a.xlsx", content)}, format="multipart",
+                           HTTP_IDEMPOTENCY_KEY="upload-1") for _ in range(2)]
+    assert [a.status_code for a in answers] == [202, 202]
+    assert answers[0].json() == answers[1].json()
+    with schema_context(acme.schema_name):
+        assert ImportJob.objects.filter(pk=answers[0].json()["id"]).count() == 1
+        assert ImportJob.objects.count() == 1

@@ -57,12 +57,12 @@ RULES = [
     ([customer(name="Trùng số A", phone="0912600009"),
       customer(name="Trùng số B", phone="+84 912 600 009")],
      {("Customers", 3): {"duplicate_in_file"}}),
-    ([customer(code="KH880001", name="Mã A", phone="0912600010"),
-      customer(code="kh880001", name="Mã B", phone="0912600011")],
+    ([customer(code="TK880001", name="Mã A", phone="0912600010"),
+      customer(code="tk880001", name="Mã B", phone="0912600011")],
      {("Customers", 3): {"duplicate_in_file"}}),
-    ([customer(name="Mồ côi", phone="0912600012", parent_code="KH999999")],
+    ([customer(name="Mồ côi", phone="0912600012", parent_code="TK999999")],
      {("Customers", 2): {"unknown_parent"}}),
-    ([customer(code="KH880002", name="Tự mẹ", phone="0912600013", parent_code="KH880002")],
+    ([customer(code="TK880002", name="Tự mẹ", phone="0912600013", parent_code="TK880002")],
      {("Customers", 2): {"own_parent"}}),
     ([customer(name="Người lạ giới thiệu", phone="0912600014", referrer_phone="0912699999")],
      {("Customers", 2): {"unknown_referrer"}}),
@@ -84,22 +84,22 @@ def test_each_row_rule_fails_the_row_and_writes_nothing(acme, owner, rows, expec
 
 def test_name_and_phone_already_used_in_the_tenant(acme, owner):
     assert import_through_api(owner, acme, workbook_bytes(
-        [customer(code="KH880010", name="Đã có", phone="0912600020")]))["status"] == "done"
+        [customer(code="TK880010", name="Đã có", phone="0912600020")]))["status"] == "done"
     job = import_through_api(owner, acme, workbook_bytes(
         [customer(name="đã CÓ", phone="0912600021"),
          customer(name="Khác tên", phone="+84912600020")]))
     assert _errors_by_row(job) == {("Customers", 2): {"name_taken"},
                                    ("Customers", 3): {"phone_taken"}}
-    assert "KH880010" in job["errors"][0]["detail"]
+    assert "TK880010" in job["errors"][0]["detail"]
 
 
 def test_contact_rules(acme, owner):
     job = import_through_api(owner, acme, workbook_bytes(
-        [customer(code="KH880020", name="Có liên hệ", phone="0912600030")],
-        [contact(customer_code="KH000000X", name="Lạc"),
-         contact(customer_code="KH880020", name=""),
-         contact(customer_code="KH880020", name="Chính 1", primary="yes"),
-         contact(customer_code="KH880020", name="Chính 2", primary="yes")]))
+        [customer(code="TK880020", name="Có liên hệ", phone="0912600030")],
+        [contact(customer_code="TK000000X", name="Lạc"),
+         contact(customer_code="TK880020", name=""),
+         contact(customer_code="TK880020", name="Chính 1", primary="yes"),
+         contact(customer_code="TK880020", name="Chính 2", primary="yes")]))
     assert _errors_by_row(job) == {("Contacts", 2): {"unknown_customer"},
                                    ("Contacts", 3): {"required"},
                                    ("Contacts", 5): {"duplicate_primary"}}
@@ -107,18 +107,18 @@ def test_contact_rules(acme, owner):
 
 
 def test_valid_rows_mode_writes_the_good_rows_and_returns_the_bad_ones(acme, owner):
-    rows = [customer(code="KH880030", name="Tốt một", phone="0912600040"),
-            customer(code="KH880031", name="Xấu", phone="bad phone", note="=SUM(A1)"),
-            customer(code="KH880032", name="Con của xấu", phone="0912600042",
-                     parent_code="KH880031"),
-            customer(code="KH880033", name="Tốt hai", phone="0912600043")]
-    contacts = [contact(customer_code="KH880031", name="Liên hệ của xấu"),
-                contact(customer_code="KH880033", name="Liên hệ tốt")]
+    rows = [customer(code="TK880030", name="Tốt một", phone="0912600040"),
+            customer(code="TK880031", name="Xấu", phone="bad phone", note="=SUM(A1)"),
+            customer(code="TK880032", name="Con của xấu", phone="0912600042",
+                     parent_code="TK880031"),
+            customer(code="TK880033", name="Tốt hai", phone="0912600043")]
+    contacts = [contact(customer_code="TK880031", name="Liên hệ của xấu"),
+                contact(customer_code="TK880033", name="Liên hệ tốt")]
     content = workbook_bytes(rows, contacts)
 
     strict = import_through_api(owner, acme, content)
     assert strict["status"] == "failed" and strict["created"] == 0
-    assert _saved(acme, code__startswith="KH88003") == 0
+    assert _saved(acme, code__startswith="TK88003") == 0
 
     job = import_through_api(owner, acme, content, mode="valid_rows")
     assert job["status"] == "done", job["errors"]
@@ -127,9 +127,9 @@ def test_valid_rows_mode_writes_the_good_rows_and_returns_the_bad_ones(acme, own
                                    ("Customers", 4): {"row_failed"},
                                    ("Contacts", 2): {"row_failed"}}
     with schema_context(acme.schema_name):
-        assert set(Customer.objects.filter(code__startswith="KH88003")
-                   .values_list("code", flat=True)) == {"KH880030", "KH880033"}
-        assert list(Contact.objects.filter(customer__code="KH880033")
+        assert set(Customer.objects.filter(code__startswith="TK88003")
+                   .values_list("code", flat=True)) == {"TK880030", "TK880033"}
+        assert list(Contact.objects.filter(customer__code="TK880033")
                     .values_list("name", flat=True)) == ["Liên hệ tốt"]
 
     # The error workbook: the failed rows as uploaded plus a reason, ready to re-upload.
@@ -140,7 +140,7 @@ def test_valid_rows_mode_writes_the_good_rows_and_returns_the_bad_ones(acme, own
     assert book.sheet_names[:2] == ["Customers", "Contacts"]
     sheet = book.get_sheet_by_name("Customers").to_python()
     assert sheet[0][-1] == "Lý do"
-    assert [r[0] for r in sheet[1:]] == ["KH880031", "KH880032"]
+    assert [r[0] for r in sheet[1:]] == ["TK880031", "TK880032"]
     assert sheet[1][18] == "=SUM(A1)"  # text that looks like a formula stays text
     assert "bad phone" in sheet[1][-1]
     # Fixed and uploaded again, it goes through.
