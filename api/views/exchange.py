@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -144,8 +145,9 @@ class ImportRerunView(APIView):
         return _accepted(import_job_rerun(job=job, user=request.user))
 
 
-def _file_response(relative: str, key: str, given: str | None, filename: str):
-    if not relative or not given or not secrets.compare_digest(key, given):
+def _file_response(job, relative: str, given: str | None, filename: str):
+    if (not relative or not given or not secrets.compare_digest(job.file_key, given)
+            or job.expires_at < timezone.now()):
         raise Http404
     try:
         path = files.absolute(relative)
@@ -161,7 +163,7 @@ class ImportErrorFileView(APIView):
     @extend_schema(responses={(200, XLSX): bytes})
     def get(self, request, pk):
         job = get_object_or_404(ImportJob, pk=pk)
-        return _file_response(job.error_file_path, job.file_key, request.query_params.get("key"),
+        return _file_response(job, job.error_file_path, request.query_params.get("key"),
                               f"import-{job.pk}-errors.xlsx")
 
 
@@ -204,5 +206,5 @@ class ExportFileView(APIView):
     @extend_schema(responses={(200, XLSX): bytes})
     def get(self, request, pk):
         job = _own_export(request, pk)
-        return _file_response(job.file_path, job.file_key, request.query_params.get("key"),
+        return _file_response(job, job.file_path, request.query_params.get("key"),
                               f"customers-{job.pk}.xlsx")

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from crm.exchange import files
 from crm.exchange.columns import (
@@ -18,6 +19,7 @@ from crm.exchange.columns import (
     YES_NO,
 )
 from crm.exchange.models import ExportJob
+from crm.exchange.reading import problem
 from crm.exchange.xlsx import workbook_write
 from crm.models import Customer
 
@@ -98,7 +100,11 @@ def export_execute(job: ExportJob, *, heartbeat=None, timings: dict | None = Non
     timings = {} if timings is None else timings
     lang = job.lang
     started = time.perf_counter()
-    where, params = _customers_scope(job)
+    try:
+        where, params = _customers_scope(job)
+    except (ValueError, TypeError):
+        return {"status": ExportJob.Status.FAILED, "errors": [problem("invalid_filter", _(
+            "The export's filters are not valid: %(filters)s") % {"filters": job.filters})]}
     customers, contacts = export_rows(where, params, lang)
     timings["query"] = time.perf_counter() - started
     total = len(customers) + len(contacts)

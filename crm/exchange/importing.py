@@ -64,7 +64,8 @@ def import_execute(job: ImportJob, *, heartbeat=None, timings: dict | None = Non
 
     try:
         result = plan_write(plan, user_id=job.created_by_id, openings_post=openings,
-                            audit_note=_("Import #%(id)d") % {"id": job.pk}, stage=stage)
+                            audit_note=_("Import #%(id)d") % {"id": job.pk},
+                            before_commit=lambda: _still_ours(job.pk), stage=stage)
     except tuple(DOMAIN_ERRORS) as exc:  # e.g. finance refusing an opening balance
         return {**fields, "status": ImportJob.Status.FAILED,
                 "errors": fields["errors"] + [problem("write_refused", _(
@@ -78,6 +79,19 @@ def import_execute(job: ImportJob, *, heartbeat=None, timings: dict | None = Non
             "Opening receivables were checked but not posted: the ledger is not available in "
             "this installation."))]
     return fields
+
+
+class JobSwept(Exception):
+    """The sweeper failed the job while it was writing: its transaction must not commit."""
+
+
+def _still_ours(job_id: int) -> None:
+    # The row lock orders us with the sweeper: either it failed the job first (we roll
+    # back, and the job truthfully says nothing was written) or it waits for our commit.
+    status = ImportJob.objects.select_for_update().filter(pk=job_id).values_list(
+        "status", flat=True).first()
+    if status != ImportJob.Status.WRITING:
+        raise JobSwept(job_id)
 
 
 def _openings_poster(job: ImportJob):

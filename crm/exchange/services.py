@@ -89,7 +89,7 @@ def _finish(model, job_id: int, **fields) -> None:
 
 def import_run(*, job_id: int) -> None:
     """Run an import job: read, validate everything, then write in one transaction."""
-    from crm.exchange.importing import import_execute
+    from crm.exchange.importing import JobSwept, import_execute
 
     if not _claim(ImportJob, job_id, ImportJob.Status.VALIDATING):
         return
@@ -99,6 +99,8 @@ def import_run(*, job_id: int) -> None:
             Heartbeat(ImportJob, job_id) as heartbeat:
         try:
             fields = import_execute(job, heartbeat=heartbeat)
+        except JobSwept:
+            return  # the job already says failed, and nothing was written
         except BadFile as exc:
             fields = {"status": ImportJob.Status.FAILED, "errors": exc.problems[:ERRORS_KEPT]}
         except Exception:

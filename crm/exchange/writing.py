@@ -72,7 +72,7 @@ def _groups_create(plan: Plan) -> dict:
 
 
 def plan_write(plan: Plan, *, user_id: int | None, openings_post=None, audit_note: str = "",
-               stage=None) -> WriteResult:
+               before_commit=None, stage=None) -> WriteResult:
     """Write every valid row of the plan, all or nothing. `openings_post`, when given,
     posts each created customer's opening receivable in the same transaction."""
     result = WriteResult()
@@ -134,6 +134,8 @@ def plan_write(plan: Plan, *, user_id: int | None, openings_post=None, audit_not
             openings_post(result.openings)
         if stage:
             stage("opening balances")
+        if before_commit is not None:
+            before_commit()
     if stage:
         stage("commit (deferred foreign key checks)")
     return result

@@ -136,3 +136,31 @@ def test_export_jobs_and_files_stay_in_their_tenant_and_with_their_user(acme, gl
 
         stored = ExportJob.objects.get(pk=job["id"]).file_path
     assert acme.schema_name in stored and globex.schema_name not in stored
+
+
+def test_bad_filters_fail_the_job_not_the_request(acme):
+    owner = api_client(acme, "owner@acme.test")
+    response = owner.post("/api/v1/exports/customers", {"filters": {"role": "emperor"}},
+                          format="json")
+    assert response.status_code == 202
+    with schema_context(acme.schema_name):
+        connection.tenant = acme
+        export_run(job_id=response.json()["id"])
+    job = owner.get(f"/api/v1/exports/{response.json()['id']}").json()
+    assert job["status"] == "failed" and job["errors"][0]["code"] == "invalid_filter"
+    assert job["file"] is None
+
+
+def test_an_expired_file_is_gone(acme):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crm.exchange.models import ExportJob
+
+    owner = api_client(acme, "owner@acme.test")
+    job, _content = _export(owner, acme)
+    with schema_context(acme.schema_name):
+        ExportJob.objects.filter(pk=job["id"]).update(
+            expires_at=timezone.now() - timedelta(minutes=1))
+    assert owner.get(job["file"]).status_code == 404

@@ -61,3 +61,16 @@ def test_a_path_of_another_tenant_is_never_opened(acme, globex):
             except FileNotFoundError:
                 continue
             raise AssertionError(relative)
+
+
+def test_a_writer_whose_job_was_swept_does_not_commit(acme):
+    import pytest
+
+    from crm.exchange.importing import JobSwept, _still_ours
+
+    with schema_context(acme.schema_name):
+        job = _job(ImportJob, status="writing", heartbeat_at=timezone.now(), upload_path="x")
+        _still_ours(job.pk)  # still ours: the write may commit
+        ImportJob.objects.filter(pk=job.pk).update(status="failed")
+        with pytest.raises(JobSwept):
+            _still_ours(job.pk)
