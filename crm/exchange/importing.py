@@ -121,8 +121,9 @@ def _error_workbook_write(book: Book, plan: Plan, lang: str) -> str:
     for sheet in (book.customers, book.contacts):
         reasons = plan.failed_rows[sheet.key]
         header = [str(h) for h in sheet.header] + [REASON.header(lang)]
-        rows = [[*book_row, *[""] * (len(sheet.header) - len(book_row)), "; ".join(reasons[n])]
-                for n, book_row in ((n, sheet.raw[n]) for n in sorted(reasons))]
+        width = len(sheet.header)
+        rows = [[*cells[:width], *[""] * (width - len(cells)), "; ".join(reasons[n])]
+                for n, cells in ((n, sheet.raw[n]) for n in sorted(reasons))]
         sheets.append((sheet.title, header, rows))
     relative = files.tenant_relative_path("errors", "import-errors.xlsx")
     path = files.absolute(relative)

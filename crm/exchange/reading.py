@@ -258,6 +258,7 @@ def _sheets_find(titles: list[str]) -> dict[Sheet, str]:
 
 
 _DATE_TYPES = (datetime, date, time, timedelta)
+_STR_ONLY = {str}
 
 
 def _book_from_grids(found: dict[Sheet, str], grid_of) -> Book:
@@ -346,7 +347,7 @@ def _sheet_rows(sheet: Sheet, title: str, grid: list[list]) -> SheetRows:
                 sheet=title, row=number, column=ref))
         picked = [cells[i] for i in indexes]
         # Nearly every cell is text: only the others need a look.
-        if not all(type(v) is str for v in picked):
+        if set(map(type, picked)) != _STR_ONLY:
             for position, value in enumerate(picked):
                 if isinstance(value, _DATE_TYPES):
                     ref = cell_ref(number, indexes[position])
@@ -359,7 +360,7 @@ def _sheet_rows(sheet: Sheet, title: str, grid: list[list]) -> SheetRows:
                 else:
                     picked[position] = _text(value)
         result.rows.append((number, dict(zip(keys, picked, strict=True))))
-        result.raw[number] = cells[:width]
+        result.raw[number] = cells  # cut to the header's width when written out
     if empty_rows:
         problems.append(problem("empty_row", _(
             "Row %(row)d is empty, between rows with data. Delete empty rows and upload "
