@@ -4,7 +4,6 @@ ignores."""
 
 import importlib
 import time
-from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone, translation
@@ -24,29 +23,49 @@ from crm.exchange.xlsx import workbook_write
 from crm.models import Customer
 
 _CUSTOMERS_SQL = """
-SELECT c.code, c.name, c.phone, c.email, c.address, g.name, u.username, r.phone, c.role,
-       c.settlement_method, c.prepaid_allowed, c.credit_limit_amount, c.credit_limit_enforced,
-       b.code, c.shared, p.code, c.status, c.tax_code, c.note, NULL, c.receivable_amount,
-       c.prepaid_amount, c.coins, c.total_purchased_amount,
-       (SELECT count(*) FROM crm_customer x WHERE x.referrer_id = c.id)
+SELECT c.code, c.name, c.phone, c.email, c.address, g.name, u.username, r.phone,
+       {role}, {settlement}, {prepaid_allowed}, c.credit_limit_amount, {enforced},
+       b.code, {shared}, p.code, {status}, c.tax_code, c.note, NULL, c.receivable_amount,
+       c.prepaid_amount, c.coins, c.total_purchased_amount, COALESCE(rc.n, 0)
 FROM crm_customer c
 LEFT JOIN crm_customergroup g ON g.id = c.group_id
 LEFT JOIN auth_user u ON u.id = c.owner_id
 LEFT JOIN crm_customer r ON r.id = c.referrer_id
 LEFT JOIN crm_branch b ON b.id = c.home_branch_id
 LEFT JOIN crm_customer p ON p.id = c.parent_id
+LEFT JOIN (SELECT referrer_id, count(*) AS n FROM crm_customer
+           WHERE referrer_id IS NOT NULL GROUP BY referrer_id) rc ON rc.referrer_id = c.id
 {where}
 ORDER BY c.code
 """
 _CONTACTS_SQL = """
-SELECT c.code, k.name, k.phone, k.email, k.position, k."primary", k.note
+SELECT c.code, k.name, k.phone, k.email, k.position, {primary}, k.note
 FROM crm_contact k JOIN crm_customer c ON c.id = k.customer_id
 {where}
 ORDER BY c.code, k."primary" DESC, k.id
 """
-_BOOLEAN_COLUMNS = {10, 12, 14}
-_CHOICE_COLUMNS = {8: Customer.Role, 9: Customer.Settlement, 16: Customer.Status}
-_AMOUNT_COLUMNS = {11, 20, 21, 23}
+_CHOICES = {"role": Customer.Role, "settlement": Customer.Settlement,
+            "status": Customer.Status}
+_FLAGS = {"prepaid_allowed": "c.prepaid_allowed", "enforced": "c.credit_limit_enforced",
+          "shared": "c.shared", "primary": 'k."primary"'}
+
+
+def _labels_sql(lang: str) -> tuple[dict, list]:
+    """SQL expressions giving choices and flags as the template's words in `lang`, and
+    their parameters in order of appearance (the labels are data, never SQL text)."""
+    yes, no = YES_NO[lang]
+    parts, params = {}, {}
+    with translation.override(lang):
+        for name, choices in _CHOICES.items():
+            column = {"settlement": "settlement_method"}.get(name, name)
+            parts[name] = (f"CASE c.{column} "
+                           + " ".join("WHEN %s THEN %s" for _c in choices.choices)
+                           + f" ELSE c.{column} END")
+            params[name] = [v for value, label in choices.choices for v in (value, str(label))]
+    for name, column in _FLAGS.items():
+        parts[name] = f"CASE WHEN {column} THEN %s ELSE %s END"
+        params[name] = [yes, no]
+    return parts, params
 
 
 def _customers_scope(job: ExportJob):
@@ -62,37 +81,22 @@ def _customers_scope(job: ExportJob):
     return f"WHERE c.id IN ({sql})", list(params)
 
 
-def _number(value):
-    """Amounts as spreadsheet numbers when a float holds them exactly, else as text."""
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        if abs(value) < Decimal("1e15"):
-            return int(value) if value == value.to_integral_value() else float(value)
-        return str(value)
-    return value
-
-
 def export_rows(where: str, params: list, lang: str) -> tuple[list, list]:
-    yes, no = YES_NO[lang]
-    with translation.override(lang):
-        labels = {i: {v: str(label) for v, label in choices.choices}
-                  for i, choices in _CHOICE_COLUMNS.items()}
+    """Customer and contact rows in the sheets' column order, labels in `lang`.
+
+    Amounts stay Decimal and become spreadsheet numbers (Excel keeps 15 significant
+    digits, far above any credit limit or balance here)."""
+    parts, label_params = _labels_sql(lang)
+    order = ["role", "settlement", "prepaid_allowed", "enforced", "shared", "status"]
+    customers_sql = _CUSTOMERS_SQL.format(where=where, **{k: parts[k] for k in order})
+    customers_params = [p for k in order for p in label_params[k]] + params
+    contact_where = where.replace("WHERE c.id IN", "WHERE k.customer_id IN")
+    contacts_sql = _CONTACTS_SQL.format(where=contact_where, primary=parts["primary"])
     with connection.cursor() as cursor:
-        cursor.execute(_CUSTOMERS_SQL.format(where=where), params)
-        customers = []
-        for record in cursor.fetchall():
-            row = list(record)
-            for i in _BOOLEAN_COLUMNS:
-                row[i] = yes if row[i] else no
-            for i, mapping in labels.items():
-                row[i] = mapping.get(row[i], row[i])
-            for i in _AMOUNT_COLUMNS:
-                row[i] = _number(row[i])
-            customers.append(row)
-        contact_where = where.replace("WHERE c.id IN", "WHERE k.customer_id IN")
-        cursor.execute(_CONTACTS_SQL.format(where=contact_where), params)
-        contacts = [[*r[:5], yes if r[5] else no, r[6]] for r in cursor.fetchall()]
+        cursor.execute(customers_sql, customers_params)
+        customers = cursor.fetchall()
+        cursor.execute(contacts_sql, label_params["primary"] + params)
+        contacts = cursor.fetchall()
     return customers, contacts
 
 
