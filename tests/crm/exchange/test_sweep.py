@@ -74,3 +74,21 @@ def test_a_writer_whose_job_was_swept_does_not_commit(acme):
         ImportJob.objects.filter(pk=job.pk).update(status="failed")
         with pytest.raises(JobSwept):
             _still_ours(job.pk)
+
+
+def test_the_heartbeat_stamps_a_running_job_from_its_own_connection(committed_tenant):
+    import time
+
+    from crm.exchange.reporting import Heartbeat
+
+    with schema_context(committed_tenant.schema_name):
+        job = _job(ImportJob, status="validating", upload_path="x")
+        with Heartbeat(ImportJob, job.pk, interval=0.01) as heartbeat:
+            heartbeat.report(rows_processed=7)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                job.refresh_from_db()
+                if job.heartbeat_at and job.rows_processed == 7:
+                    break
+                time.sleep(0.01)
+        assert job.heartbeat_at is not None and job.rows_processed == 7
