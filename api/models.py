@@ -19,3 +19,6 @@ class IdempotencyRecord(models.Model):
             models.UniqueConstraint(fields=["key", "user_id", "method", "path"],
                                     nulls_distinct=False, name="idempotency_scope_unique"),
         ]
+
+    def __str__(self):
+        return f"{self.method} {self.path} {self.key}"

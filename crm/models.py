@@ -40,6 +40,9 @@ class StaffBranch(models.Model):
                                     name="staffbranch_one_primary"),
         ]
 
+    def __str__(self):
+        return f"{self.user_id}@{self.branch_id}"
+
 
 class CustomerGroup(models.Model):
     """Classifies customers and drives agreement prices."""

@@ -77,6 +77,7 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
 ]
 TENANT_APPS = [
@@ -96,6 +97,9 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 # Our tenants' schemas are internal ids; `migrate_schemas` keeps the template and the
 # signup pool current because they are tenant rows too (see tenants/provisioning.py).
 TENANT_LIMIT_SET_CALLS = True
+# Skip schemas with nothing to apply (tenants/migration_executor.py).
+GET_EXECUTOR_FUNCTION = "tenants.migration_executor.get_executor"
+DEFAULT_NOT_FOUND_TENANT_VIEW = "saas_platform.views.tenant_not_found"
 PUBLIC_SCHEMA_URLCONF = "saas_platform.urls_public"
 ROOT_URLCONF = "saas_platform.urls_tenant"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
@@ -167,6 +171,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = SITE_SCHEME == "https"
 CSRF_COOKIE_SECURE = SITE_SCHEME == "https"
 CSRF_COOKIE_DOMAIN = None
+if SITE_SCHEME == "https":
+    # Behind the TLS-terminating proxy of deploy/nginx.conf.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -210,6 +217,8 @@ REST_FRAMEWORK = {
         "login": os.environ.get("LOGIN_THROTTLE_RATE", "10/min"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
+    # Proxies in front of the app, so throttles see the client's address.
+    "NUM_PROXIES": int(os.environ["NUM_PROXIES"]) if os.environ.get("NUM_PROXIES") else None,
     "DATETIME_FORMAT": "iso-8601",
 }
 SPECTACULAR_SETTINGS = {
@@ -217,6 +226,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's files are served by us, not fetched from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Signup pool (tenants/provisioning.py): pre-migrated tenants that signup claims.
@@ -236,10 +249,12 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "signup-pool-refill": {"task": "tenants.signup_pool_refill", "schedule": 60.0},
+    "idempotency-purge": {"task": "api.idempotency_purge", "schedule": 3600.0},
     # Fails import/export jobs whose worker died (every tenant schema); deletes old files.
     "exchange-jobs-sweep": {"task": "exchange.jobs_sweep",
                             "schedule": float(env_int("EXCHANGE_SWEEP_SECONDS", 30))},
 }
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48)
 
 # Customer import/export (crm/exchange).
 IMPORT_ROW_CAP = env_int("IMPORT_ROW_CAP", 200_000)  # rows per sheet

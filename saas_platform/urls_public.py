@@ -10,6 +10,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls_public")),
-    path("api/schema/", SpectacularAPIView.as_view(urlconf="saas_platform.urls_public"), name="schema"),
+    path("api/schema/", SpectacularAPIView.as_view(urlconf="saas_platform.urls_public"),
+         name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

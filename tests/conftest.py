@@ -21,17 +21,24 @@ TEST_POOL_SIZE = 4
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_test_environment, django_db_blocker):
+    """Our own, so the test database exists for every test, including those that only use
+    committed data (pytest-django sets it up only when some test asks for `db`)."""
+    from django.test.utils import setup_databases, teardown_databases
+
     settings.SIGNUP_POOL_SIZE = TEST_POOL_SIZE
     settings.SIGNUP_POOL_LOW_WATER = 1
     with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        assert connection.settings_dict["NAME"].startswith("test_")
         call_command("platform_bootstrap")
         signup_pool_fill(target=TEST_POOL_SIZE)
         for subdomain, currency, name in [("acme", "VND", "Công ty Acme"),
                                           ("globex", "TWD", "環球貿易有限公司")]:
             tenant = tenant_create(business_name=name, subdomain=subdomain,
-                                   owner_email=f"owner@{subdomain}.test", owner_password=PASSWORD,
-                                   currency=currency, locale="vi" if currency == "VND" else "zh-hant")
+                                   owner_email=f"owner@{subdomain}.test",
+                                   owner_password=PASSWORD, currency=currency,
+                                   locale="vi" if currency == "VND" else "zh-hant")
             with schema_context(tenant.schema_name):
                 main = Branch.objects.get(code="MAIN")
                 second = branch_create(code="B2", name="Branch two")
@@ -43,6 +50,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
                              roles=[CASHIER], branches=[second])
         signup_pool_fill(target=TEST_POOL_SIZE)
     yield
+    with django_db_blocker.unblock():
+        # Worker, server and thread connections may linger; the database must go anyway.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        connection.close()
+        teardown_databases(db_cfg, verbosity=0)
 
 
 @pytest.fixture(autouse=True)
@@ -89,22 +103,27 @@ def acme_owner(acme) -> APIClient:
 
 
 @pytest.fixture
-def committed_tenant(django_db_blocker):
-    """A fresh tenant whose data is committed, for tests with threads or processes that
-    use their own connections. Database access is open for the whole test and nothing is
-    rolled back (the test database is dropped at the end of the session). Use it instead
-    of `transactional_db`, whose flush would empty the public schema's tenant table."""
-    import uuid
-
+def committed_db(django_db_setup, django_db_blocker):
+    """Database access with nothing rolled back, for tests with threads or processes that
+    use their own connections (the test database is dropped at the end of the session).
+    Use it instead of `transactional_db`, whose flush would empty the tenant table."""
     from django.db import connections
 
     django_db_blocker.unblock()
     try:
-        name = f"c{uuid.uuid4().hex[:10]}"
-        tenant = tenant_create(business_name=name, subdomain=name,
-                               owner_email=f"owner@{name}.test", owner_password=PASSWORD)
-        yield tenant
+        assert connection.settings_dict["NAME"].startswith("test_")
+        yield
     finally:
         connection.set_schema_to_public()
         connections.close_all()
         django_db_blocker.restore()
+
+
+@pytest.fixture
+def committed_tenant(committed_db):
+    """A fresh tenant whose data is committed (see `committed_db`)."""
+    import uuid
+
+    name = f"c{uuid.uuid4().hex[:10]}"
+    return tenant_create(business_name=name, subdomain=name, owner_email=f"owner@{name}.test",
+                         owner_password=PASSWORD)

@@ -60,9 +60,11 @@ def test_cache_keys_carry_the_tenant(acme, globex):
 
 
 def test_unknown_host_is_a_clean_404(db):
-    response = Client(HTTP_HOST="nobody.localhost").get("/")
+    response = Client(HTTP_HOST="nobody.localhost").get("/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 404
     assert b"nothing at this address" in response.content
+    in_chinese = Client(HTTP_HOST="nobody.localhost").get("/", HTTP_ACCEPT_LANGUAGE="zh-Hant")
+    assert "此網址沒有內容" in in_chinese.content.decode()
 
 
 def test_pool_members_are_unreachable(db):

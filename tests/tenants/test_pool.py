@@ -43,7 +43,8 @@ def test_refill_task_tops_the_pool_up(db, settings):
     assert signup_pool_size() == settings.SIGNUP_POOL_SIZE
 
 
-def test_claim_hands_a_refill_to_the_worker_when_low(db, settings, django_capture_on_commit_callbacks):
+def test_claim_hands_a_refill_to_the_worker_when_low(db, settings,
+                                                     django_capture_on_commit_callbacks):
     settings.SIGNUP_POOL_LOW_WATER = settings.SIGNUP_POOL_SIZE  # any claim makes it low
     from kombu import Connection
 
@@ -76,7 +77,8 @@ def test_cloned_schema_matches_the_template(db):
 def test_migrate_schemas_keeps_template_and_pool_current(db):
     # They are tenant rows, so migrate_schemas visits them; nothing is left to apply.
     call_command("migrate_schemas", "--check", verbosity=0)
-    schemas = set(Tenant.objects.exclude(schema_name="public").values_list("schema_name", flat=True))
+    schemas = set(Tenant.objects.exclude(schema_name="public")
+                  .values_list("schema_name", flat=True))
     assert TEMPLATE_SCHEMA in schemas
     assert {t.schema_name for t in Tenant.objects.filter(state=Tenant.State.POOL)} <= schemas
 
@@ -85,3 +87,14 @@ def test_fill_is_a_no_op_when_full(db, settings):
     signup_pool_fill()
     assert signup_pool_fill() == 0
     assert signup_pool_size() == settings.SIGNUP_POOL_SIZE
+
+
+def test_pending_only_executor_finds_schemas_missing_a_migration(acme, globex):
+    from tenants.migration_executor import schemas_with_pending_migrations
+
+    schemas = [acme.schema_name, globex.schema_name, TEMPLATE_SCHEMA]
+    assert schemas_with_pending_migrations(schemas) == []
+    with connection.cursor() as cursor:
+        cursor.execute(f'DELETE FROM "{globex.schema_name}".django_migrations '
+                       "WHERE app = 'crm' AND name = '0001_initial'")
+    assert schemas_with_pending_migrations(schemas) == [globex.schema_name]

@@ -110,7 +110,8 @@ def test_malformed_json_is_a_400(public_client):
 
 
 def test_signup_throttle_default_allows_sixty_a_minute():
-    num, duration = SimpleRateThrottle.parse_rate(None, api_settings.DEFAULT_THROTTLE_RATES["signup"])
+    rate = api_settings.DEFAULT_THROTTLE_RATES["signup"]
+    num, duration = SimpleRateThrottle.parse_rate(None, rate)
     assert num / duration * 60 >= 60
 
 

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 
 BENCHMARKS = {
     "onboarding": "tenants.bench_onboarding",
+    "migrate": "tenants.bench_migrate",
     "posting": "finance.bench_posting",
     "search": "crm.bench_search",
     "import": "crm.exchange.bench_import",
@@ -24,11 +25,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="benchmark", required=True)
         sub.add_parser("all")
         for name, path in BENCHMARKS.items():
-            try:
-                module = importlib.import_module(path)
-            except ModuleNotFoundError:  # a benchmark whose module is not merged yet
-                continue
-            module.add_arguments(sub.add_parser(name))
+            importlib.import_module(path).add_arguments(sub.add_parser(name))
 
     def handle(self, *args, benchmark, **options):
         names = list(BENCHMARKS) if benchmark == "all" else [benchmark]

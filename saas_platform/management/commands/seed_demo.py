@@ -14,7 +14,7 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from crm.models import Branch
-from crm.roles import ACCOUNTANT, CASHIER, MANAGER, OWNER, SALESPERSON
+from crm.roles import ACCOUNTANT, CASHIER, MANAGER, SALESPERSON
 from crm.staff import MAIN_BRANCH_CODE, branch_create, staff_create
 from tenants.models import Tenant
 from tenants.services import tenant_create, tenant_url
