@@ -10,5 +10,6 @@ urlpatterns = [
     path("me", MeView.as_view(), name="me"),
     path("", include("api.urls_crm")),
     path("", include("api.urls_finance")),
+    path("", include("api.urls_exchange")),
     *router.urls,
 ]

@@ -88,6 +88,7 @@ TENANT_APPS = [
     "api",
     "crm",
     "finance",
+    "crm.exchange",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -249,8 +250,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "signup-pool-refill": {"task": "tenants.signup_pool_refill", "schedule": 60.0},
     "idempotency-purge": {"task": "api.idempotency_purge", "schedule": 3600.0},
+    # Fails import/export jobs whose worker died (every tenant schema); deletes old files.
+    "exchange-jobs-sweep": {"task": "exchange.jobs_sweep",
+                            "schedule": float(env_int("EXCHANGE_SWEEP_SECONDS", 30))},
 }
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48)
+
+# Customer import/export (crm/exchange).
+IMPORT_ROW_CAP = env_int("IMPORT_ROW_CAP", 200_000)  # rows per sheet
+IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 50)
+IMPORT_MAX_UNZIPPED_MB = env_int("IMPORT_MAX_UNZIPPED_MB", 1024)  # zip bomb guard
+IMPORT_VALIDATION_PROCESSES = env_int("IMPORT_VALIDATION_PROCESSES", 1)  # >1: forked pool
+EXCHANGE_FILE_TTL_HOURS = env_int("EXCHANGE_FILE_TTL_HOURS", 24)  # uploads, results
+EXCHANGE_HEARTBEAT_SECONDS = env_int("EXCHANGE_HEARTBEAT_SECONDS", 10)
+EXCHANGE_HEARTBEAT_TIMEOUT = env_int("EXCHANGE_HEARTBEAT_TIMEOUT", 60)  # then swept
 
 LOGGING = {
     "version": 1,

@@ -10,4 +10,4 @@ app.conf.task_routes = {
     "imports.*": {"queue": "imports"},
     "exports.*": {"queue": "imports"},
 }
-app.autodiscover_tasks(["tenants", "crm", "api", "workers"])
+app.autodiscover_tasks(["tenants", "crm", "crm.exchange", "api", "workers"])

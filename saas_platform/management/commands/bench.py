@@ -13,6 +13,8 @@ BENCHMARKS = {
     "migrate": "tenants.bench_migrate",
     "search": "crm.bench_search",
     "posting": "finance.bench_posting",
+    "import": "crm.exchange.bench_import",
+    "export": "crm.exchange.bench_export",
 }
 
 

@@ -1,0 +1,18 @@
+"""Customer import and export (crm.exchange): jobs, their files, the template."""
+
+from django.urls import path
+
+from api.views import exchange
+
+urlpatterns = [
+    path("imports/customers/template", exchange.ImportTemplateView.as_view(),
+         name="import-template"),
+    path("imports/customers", exchange.ImportCustomersView.as_view(), name="import-customers"),
+    path("imports/<int:pk>", exchange.ImportJobView.as_view(), name="import-job"),
+    path("imports/<int:pk>/rerun", exchange.ImportRerunView.as_view(), name="import-rerun"),
+    path("imports/<int:pk>/error-file", exchange.ImportErrorFileView.as_view(),
+         name="import-error-file"),
+    path("exports/customers", exchange.ExportCustomersView.as_view(), name="export-customers"),
+    path("exports/<int:pk>", exchange.ExportJobView.as_view(), name="export-job"),
+    path("exports/<int:pk>/file", exchange.ExportFileView.as_view(), name="export-file"),
+]

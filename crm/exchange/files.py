@@ -1,0 +1,56 @@
+"""Where job files live and how long: MEDIA_ROOT/exchange/<schema>/<kind>/..., so a path
+always names its tenant; served only by the tenant's authenticated endpoints."""
+
+import secrets
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+ROOT = "exchange"
+
+
+def file_expiry():
+    return timezone.now() + timedelta(hours=settings.EXCHANGE_FILE_TTL_HOURS)
+
+
+def file_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def tenant_relative_path(kind: str, name: str) -> str:
+    """A new relative path for this tenant's file (`kind`: uploads, errors, exports)."""
+    schema = connection.schema_name
+    return f"{ROOT}/{schema}/{kind}/{secrets.token_hex(8)}-{name}"
+
+
+def absolute(relative: str) -> Path:
+    path = (Path(settings.MEDIA_ROOT) / relative).resolve()
+    own = (Path(settings.MEDIA_ROOT) / ROOT / connection.schema_name).resolve()
+    if own not in path.parents:  # a path of another tenant is never opened here
+        raise FileNotFoundError(relative)
+    return path
+
+
+def file_save(relative: str, chunks) -> Path:
+    path = absolute(relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as out:
+        for chunk in chunks:
+            out.write(chunk)
+    return path
+
+
+def file_delete(relative: str) -> None:
+    if relative:
+        try:
+            absolute(relative).unlink(missing_ok=True)
+        except FileNotFoundError:
+            pass
+
+
+def tenant_files_delete(schema: str) -> None:
+    shutil.rmtree(Path(settings.MEDIA_ROOT) / ROOT / schema, ignore_errors=True)
