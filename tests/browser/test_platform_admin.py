@@ -36,7 +36,7 @@ def test_admin_onboards_a_tenant_in_the_browser(live_app, browser_page):
     page.fill("#id_owner_email", "o@reserved.vn")
     page.fill("#id_owner_password", "owner passphrase long")
     page.click("input[name=_save]")
-    assert page.locator(".field-subdomain .errorlist").is_visible()
+    page.wait_for_selector(".field-subdomain .errorlist")
     assert not Tenant.objects.filter(name="Reserved").exists()
 
     # The new tenant answers at its own host with its name.

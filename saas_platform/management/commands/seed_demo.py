@@ -83,8 +83,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:32} {password}")
 
     def _seed_more(self, owner_user):
-        """Hook for the CRM and finance demo data (customers, products), also idempotent."""
+        """The CRM and finance demo data (customers; products, orders, payments), idempotent."""
         from crm.demo import crm_demo_seed
+        from finance.demo import demo_seed as finance_demo_seed
 
         created = crm_demo_seed(owner=owner_user, email_domain=EMAIL_DOMAIN)
         self.stdout.write(f"Demo customers created: {created}")
+        finance_demo_seed()
