@@ -3,6 +3,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -74,6 +75,12 @@ def exception_handler(exc, context):
             fields = {"non_field_errors": fields}
         return error_response(status.HTTP_400_BAD_REQUEST, "invalid",
                               _first_message(fields) or _("Invalid input."), fields)
+    if isinstance(exc, DataError):
+        # The database refused a value the checks above let through (a NUL character in a
+        # query parameter, a number out of range): the client's input, so a 400.
+        return error_response(status.HTTP_400_BAD_REQUEST, "invalid",
+                              _("A value is not acceptable (out of range or containing "
+                                "characters that cannot be stored)."))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

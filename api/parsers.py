@@ -1,4 +1,5 @@
 import json
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -21,9 +22,20 @@ class DecimalJSONParser(JSONParser):
             raise ParseError(_("The body is not valid JSON: %(error)s") % {"error": exc}) from exc
         if not isinstance(data, dict):
             raise ParseError(_("The body must be a JSON object."))
-        try:
-            json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ParseError(_("The body contains characters that are not valid Unicode.")) \
-                from exc
+        if not _clean_text(data):
+            raise ParseError(_("The body contains characters that are not valid Unicode."))
         return data
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def _clean_text(value) -> bool:
+    """No control characters but tab and newlines, no lone surrogates, anywhere."""
+    if isinstance(value, str):
+        return _CONTROL.search(value) is None
+    if isinstance(value, dict):
+        return all(_clean_text(k) and _clean_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_clean_text(v) for v in value)
+    return True

@@ -1,6 +1,7 @@
 """Import / export of customers: every POST starts a job (202 {id, status}); the worker
 does the work; GET shows progress; files are fetched only here, by the tenant's users."""
 
+import json
 import secrets
 
 from django.conf import settings
@@ -181,8 +182,9 @@ class ExportCustomersView(APIView):
         serializer.is_valid(raise_exception=True)
         lang = lang_or_default(serializer.validated_data.get("lang")
                                or getattr(connection.tenant, "locale", None))
-        job = export_job_create(user=request.user, filters=serializer.validated_data["filters"],
-                                lang=lang)
+        # Stored as JSON; odd values (numbers, nested lists) make the job fail, not the request.
+        filters = json.loads(json.dumps(serializer.validated_data["filters"], default=str))
+        job = export_job_create(user=request.user, filters=filters, lang=lang)
         return _accepted(job)
 
 

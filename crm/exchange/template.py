@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -65,7 +66,10 @@ def _build(lang: str, region: str) -> bytes:
         letter = get_column_letter(index)
         list_sheet.cell(row=1, column=index, value=key)
         for row, value in enumerate(values, start=2):
-            list_sheet.cell(row=row, column=index, value=value)
+            # A stored name may carry characters a worksheet cannot hold (XML controls).
+            list_sheet.cell(row=row, column=index,
+                            value=ILLEGAL_CHARACTERS_RE.sub("", value)
+                            if isinstance(value, str) else value)
         if values:
             ranges[key] = f"'{LISTS_TITLE}'!${letter}$2:${letter}${len(values) + 1}"
 

@@ -8,6 +8,7 @@ from tests.conftest import api_client
 
 
 @pytest.mark.parametrize("body", ['[null, null]', '"text"', "42", '{"name": "\\udb31x"}',
+                                  '{"name": "a\\u0000b"}', '{"name": "\\u001b[31m"}',
                                   "{broken"])
 @pytest.mark.parametrize("path", ["/api/v1/auth/token", "/api/v1/customers",
                                   "/api/v1/exports/customers"])
@@ -25,3 +26,16 @@ def test_numbers_arrive_as_decimal():
 
     data = DecimalJSONParser().parse(io.BytesIO(b'{"amount": 0.1}'))
     assert data["amount"] == Decimal("0.1")
+
+
+def test_nul_in_a_query_parameter_is_a_400(acme):
+    response = api_client(acme, "owner@acme.test").get("/api/v1/customers?search=a%00b")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+
+
+def test_export_filters_of_any_json_type_still_start_a_job(acme):
+    response = api_client(acme, "owner@acme.test").post(
+        "/api/v1/exports/customers", {"filters": {"owner": 1.5, "x": [None, {"y": 2}]}},
+        format="json")
+    assert response.status_code == 202
