@@ -3,7 +3,9 @@ customers across the branches, groups, a group company with a subsidiary, contac
 referrals. Idempotent: what exists (by name) is left alone."""
 
 from django.contrib.auth.models import User
+from django.db.models import Q
 
+from crm.exceptions import CrmError
 from crm.models import Branch, Customer, CustomerGroup
 from crm.normalize import name_key
 from crm.services import contact_create, customer_create, customer_group_create
@@ -66,7 +68,7 @@ def crm_demo_seed(*, owner: User, email_domain: str) -> int:
     """Create the demo customers that do not exist yet; returns how many were created."""
     groups = {}
     for code, name in GROUPS:
-        groups[code] = (CustomerGroup.objects.filter(code=code).first()
+        groups[code] = (CustomerGroup.objects.filter(Q(code=code) | Q(name=name)).first()
                         or customer_group_create(actor=owner, code=code, name=name))
     branches = {b.code: b for b in Branch.objects.all()}
     created = 0
@@ -76,11 +78,14 @@ def crm_demo_seed(*, owner: User, email_domain: str) -> int:
         extra = dict(extra)
         parent_name = extra.pop("parent_name", None)
         if parent_name:
-            extra["parent"] = Customer.objects.get(name_key=name_key(parent_name))
+            extra["parent"] = Customer.objects.filter(name_key=name_key(parent_name)).first()
         salesperson = User.objects.filter(username=f"{seller}@{email_domain}").first() or owner
-        customer = customer_create(
-            actor=owner, name=name, phone=phone, home_branch=branches.get(branch),
-            shared=shared, group=groups.get(group), role=role, owner=salesperson, **extra)
+        try:
+            customer = customer_create(
+                actor=owner, name=name, phone=phone, home_branch=branches.get(branch),
+                shared=shared, group=groups.get(group), role=role, owner=salesperson, **extra)
+        except CrmError:
+            continue  # the demo data was edited (a phone reused, ...): keep the user's version
         for contact_name, contact_phone, position in CONTACTS.get(name, []):
             contact_create(actor=owner, customer=customer, name=contact_name,
                            phone=contact_phone, position=position)
