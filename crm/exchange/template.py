@@ -28,6 +28,11 @@ _HEADER_FONT = Font(bold=True)
 _REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
 
 
+
+def _cell(value):
+    """Stored names may carry characters a worksheet cannot hold (XML control characters)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
 def _example_phone(region: str, offset: int) -> str:
     number = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
     if number is None:
@@ -66,10 +71,7 @@ def _build(lang: str, region: str) -> bytes:
         letter = get_column_letter(index)
         list_sheet.cell(row=1, column=index, value=key)
         for row, value in enumerate(values, start=2):
-            # A stored name may carry characters a worksheet cannot hold (XML controls).
-            list_sheet.cell(row=row, column=index,
-                            value=ILLEGAL_CHARACTERS_RE.sub("", value)
-                            if isinstance(value, str) else value)
+            list_sheet.cell(row=row, column=index, value=_cell(value))
         if values:
             ranges[key] = f"'{LISTS_TITLE}'!${letter}$2:${letter}${len(values) + 1}"
 
@@ -96,12 +98,12 @@ def _build(lang: str, region: str) -> bytes:
     ]
     for row, example in enumerate(examples, start=2):
         for col, column in enumerate(CUSTOMER_TEMPLATE_COLUMNS, start=1):
-            customers.cell(row=row, column=col, value=example.get(column.key))
+            customers.cell(row=row, column=col, value=_cell(example.get(column.key)))
     contact = {"customer_code": "EX-001", "name": _("Example Contact"),
                "phone": _example_phone(region, 2), "email": "lienhe@example.com",
                "position": _("Accountant"), "primary": yes}
     for col, column in enumerate(CONTACT_TEMPLATE_COLUMNS, start=1):
-        contacts.cell(row=2, column=col, value=contact.get(column.key))
+        contacts.cell(row=2, column=col, value=_cell(contact.get(column.key)))
 
     dropdowns = {"group": "group", "owner": "owner", "role": "role",
                  "settlement_method": "settlement_method", "home_branch": "home_branch",

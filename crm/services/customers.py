@@ -101,6 +101,9 @@ def _prepare(fields: dict, *, partial: bool) -> tuple[dict, dict]:
     cleaned, problems = customer_fields_clean(fields, region=region, currency=currency,
                                               partial=partial)
     references = _resolve_references(fields, problems)
+    if partial and "home_branch" in references and references["home_branch"] is None:
+        # Every customer keeps a home branch; only a new one is given the default.
+        problems.append(FieldProblem("home_branch", "required", _("Choose a branch.")))
     referrer_phone = cleaned.pop("referrer_phone", None)
     if referrer_phone and "referrer" not in references:
         references["referrer"] = _referrer_by_phone(referrer_phone, problems)

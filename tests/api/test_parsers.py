@@ -39,3 +39,25 @@ def test_export_filters_of_any_json_type_still_start_a_job(acme):
         "/api/v1/exports/customers", {"filters": {"owner": 1.5, "x": [None, {"y": 2}]}},
         format="json")
     assert response.status_code == 202
+
+
+def test_a_customer_cannot_lose_its_home_branch(acme):
+    client = api_client(acme, "owner@acme.test")
+    created = client.post("/api/v1/customers", {"name": "Chi nhánh bắt buộc",
+                                                "phone": "0912 777 001"}, format="json")
+    assert created.status_code == 201, created.content
+    response = client.patch(f"/api/v1/customers/{created.json()['id']}",
+                            {"home_branch": None}, format="json")
+    assert response.status_code == 400
+    assert "home_branch" in response.json()["fields"]
+
+
+def test_template_survives_names_a_worksheet_cannot_hold(acme):
+    from django_tenants.utils import schema_context
+
+    from crm.models import Branch
+
+    with schema_context(acme.schema_name):
+        Branch.objects.filter(code="B2").update(name="Branch \x1b two")
+    response = api_client(acme, "owner@acme.test").get("/api/v1/imports/customers/template")
+    assert response.status_code == 200
