@@ -102,7 +102,8 @@ def _load(count: int, rng: random.Random, stdout) -> dict:
         branch_ids.append(branch_create(code=f"B{n}", name=f"Branch {n}").id)
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename ="
-                       " 'crm_customer' AND indexname NOT LIKE '%%pkey'"
+                       " 'crm_customer' AND schemaname = current_schema()"
+                       " AND indexname NOT LIKE '%%pkey'"
                        " AND indexdef NOT LIKE 'CREATE UNIQUE%%'")
         secondary = cursor.fetchall()
         for name, _definition in secondary:
