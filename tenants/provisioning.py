@@ -44,6 +44,55 @@ def schema_migrate(schema_name: str) -> None:
 def schema_clone(source: str, target: str) -> None:
     CloneSchema().clone_schema(source, target, "DATA")
     connection.set_schema_to_public()
+    schema_names_align(source, target)
+
+
+_CONSTRAINTS = """
+    SELECT c.relname, con.conname, con.contype,
+           replace(pg_get_constraintdef(con.oid), quote_ident(%(schema)s) || '.', '')
+    FROM pg_constraint con
+    JOIN pg_class c ON c.oid = con.conrelid
+    JOIN pg_namespace n ON n.oid = con.connamespace
+    WHERE n.nspname = %(schema)s
+"""
+_INDEXES = """
+    SELECT tablename, indexname,
+           replace(split_part(indexdef, ' ON ', 2), quote_ident(%(schema)s) || '.', '')
+    FROM pg_indexes WHERE schemaname = %(schema)s
+"""
+
+
+def _renames(cursor, query: str, source: str, target: str) -> list[tuple[str, str, str]]:
+    """(table, name in target, name in source) for objects that differ only by name."""
+    def by_shape(schema):
+        cursor.execute(query, {"schema": schema})
+        shapes = {}
+        for table, name, *shape in cursor.fetchall():
+            shapes.setdefault((table, *shape), []).append(name)
+        return shapes
+
+    wanted, actual = by_shape(source), by_shape(target)
+    renames = []
+    for shape, names in wanted.items():
+        have = actual.get(shape, [])
+        if len(names) == len(have) == 1 and names != have:
+            renames.append((shape[0], have[0], names[0]))
+    return renames
+
+
+def schema_names_align(source: str, target: str) -> None:
+    """Give the clone's constraints and indexes the template's names.
+
+    clone_schema re-creates unique constraints under PostgreSQL's default names
+    (`<table>_<columns>_key`) instead of Django's; a later migration that drops or alters a
+    constraint by its Django name would then fail on every cloned tenant.
+    """
+    with connection.cursor() as cursor:
+        for table, have, want in _renames(cursor, _CONSTRAINTS, source, target):
+            cursor.execute(f'ALTER TABLE "{target}"."{table}" RENAME CONSTRAINT "{have}" '
+                           f'TO "{want}"')
+        for _table, have, want in _renames(cursor, _INDEXES, source, target):
+            cursor.execute(f'ALTER INDEX "{target}"."{have}" RENAME TO "{want}"')
 
 
 def template_get() -> Tenant | None:

@@ -74,6 +74,21 @@ def test_cloned_schema_matches_the_template(db):
     assert counts[TEMPLATE_SCHEMA][1] == 5  # the five roles
 
 
+def test_cloned_schema_keeps_the_names_of_constraints_and_indexes(db):
+    # Later migrations find constraints by their Django names, in cloned tenants too.
+    member = tenant_schema_build(method="clone")
+    with connection.cursor() as cursor:
+        names = {}
+        for schema in (TEMPLATE_SCHEMA, member.schema_name):
+            cursor.execute("SELECT conname FROM pg_constraint con JOIN pg_namespace n "
+                           "ON n.oid = con.connamespace WHERE n.nspname = %s", [schema])
+            constraints = {row[0] for row in cursor.fetchall()}
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", [schema])
+            names[schema] = (constraints, {row[0] for row in cursor.fetchall()})
+    assert names[member.schema_name] == names[TEMPLATE_SCHEMA]
+    assert "department_unique_name" in names[member.schema_name][0]
+
+
 def test_migrate_schemas_keeps_template_and_pool_current(db):
     # They are tenant rows, so migrate_schemas visits them; nothing is left to apply.
     call_command("migrate_schemas", "--check", verbosity=0)
