@@ -230,6 +230,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `status`; name each choice set in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerStatusEnum": "crm.models.Customer.Status",
+        "OrderStatusEnum": "finance.models.Order.Status",
+        "VoucherStatusEnum": "finance.models.Voucher.Status",
+        "ImportJobStatusEnum": "crm.exchange.models.ImportJob.Status",
+        "ExportJobStatusEnum": "crm.exchange.models.ExportJob.Status",
+    },
 }
 
 # Signup pool (tenants/provisioning.py): pre-migrated tenants that signup claims.

@@ -3,7 +3,7 @@ from celery import shared_task
 from tenants.provisioning import signup_pool_fill
 
 
-@shared_task(name="tenants.signup_pool_refill", queue="default", acks_late=True,
+@shared_task(name="tenants.signup_pool_refill", acks_late=True,
              ignore_result=True)
 def signup_pool_refill_task() -> int:
     """Top the signup pool up, one batch at a time (beat also runs this every minute)."""

@@ -5,7 +5,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 
-@shared_task(name="workers.tenant_census", queue="default")
+@shared_task(name="workers.tenant_census")
 def tenant_census_task() -> dict:
     """Which schema the task ran in and whose staff it sees (used to check task routing)."""
     return {

@@ -46,3 +46,11 @@ def test_openapi_schema_and_docs_are_served(acme, public_client):
     docs = public_client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()  # the UI's files are ours (sidecar)
+
+
+def test_openapi_schema_has_no_warnings(tmp_path, db):
+    from django.core.management import call_command
+
+    for urlconf in ("saas_platform.urls_tenant", "saas_platform.urls_public"):
+        call_command("spectacular", "--fail-on-warn", "--urlconf", urlconf,
+                     "--file", str(tmp_path / "schema.yaml"))
