@@ -13,6 +13,7 @@ from crm.exchange.cleaning import contacts_clean, customers_clean
 from crm.exchange.columns import CONTACT_COLUMNS, CUSTOMER_COLUMNS, header_lookup
 from crm.exchange.reading import Book, cell_ref, problem
 from crm.models import Branch, CustomerGroup, StaffBranch
+from crm.selectors import customer_can_edit, customer_visible
 from saas_platform.money import InvalidAmount, amount_parse
 
 _HEADER_LOOKUP = {"customers": header_lookup(CUSTOMER_COLUMNS),
@@ -141,6 +142,7 @@ def plan_build(book: Book, *, match: str, region: str, currency: str, user_id: i
     if progress:
         progress(len(book.customers.rows))
     _customers_match(rows, plan, match, book.customers.title)
+    _customers_permitted(rows, plan, user_id, book.customers.title)
     _customers_references(rows, plan, refs, book.customers.title)
     contacts = _contacts_clean(book, plan, region)
     if progress:
@@ -236,6 +238,22 @@ def _customers_match(rows, plan, match, sheet) -> None:
             plan.fail("customers", sheet, row.number, "phone", "phone_taken",
                       _("The phone %(phone)s belongs to customer %(code)s.")
                       % {"phone": phone, "code": by_phone[phone][1]})
+
+
+def _customers_permitted(rows, plan, user_id, sheet) -> None:
+    """An import changes only customers its user may see and edit, as the API would."""
+    existing = {row.existing_id for row in rows if row.existing_id}
+    if not existing or user_id is None:
+        return
+    user = get_user_model().objects.get(pk=user_id)
+    allowed = {customer.id
+               for customer in customer_visible(user).filter(id__in=existing).only("id", "owner")
+               if customer_can_edit(user, customer)}
+    for row in rows:
+        if row.existing_id and row.existing_id not in allowed:
+            plan.fail("customers", sheet, row.number, "code", "edit_forbidden",
+                      _("You may not change customer %(code)s (another branch's or another "
+                        "salesperson's).") % {"code": row.clean.get("code", "")})
 
 
 def _customers_references(rows, plan, refs, sheet) -> None:

@@ -144,3 +144,21 @@ def test_a_retried_upload_with_the_same_idempotency_key_starts_one_job(acme):
     with schema_context(acme.schema_name):
         assert ImportJob.objects.filter(pk=answers[0].json()["id"]).count() == 1
         assert ImportJob.objects.count() == 1
+
+
+def test_an_import_changes_only_customers_its_user_may_edit(acme):
+    # A manager sees MAIN and B2; a non-shared customer of another branch is not theirs.
+    from crm.models import Branch
+
+    with schema_context(acme.schema_name):
+        far = Branch.objects.create(code="FAR", name="Far away")
+        Customer.objects.create(code="TK990001", name="Khách chi nhánh xa",
+                                name_key="khách chi nhánh xa", home_branch=far, shared=False)
+    client = api_client(acme, "manager@acme.test")
+    job = import_through_api(client, acme, workbook_bytes(
+        [customer(code="TK990001", name="Khách chi nhánh xa", note="changed by manager")]))
+    assert job["status"] == "failed"
+    assert {"row": 2, "code": "edit_forbidden"} in [
+        {"row": e["row"], "code": e["code"]} for e in job["errors"]]
+    with schema_context(acme.schema_name):
+        assert Customer.objects.get(code="TK990001").note == ""
