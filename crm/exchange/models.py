@@ -6,7 +6,23 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class ImportJob(models.Model):
+class Job(models.Model):
+    """What every job has: who started it, when it ran, its heartbeat and expiry."""
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+        ordering = ["-id"]
+
+
+class ImportJob(Job):
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         VALIDATING = "validating", _("Validating")
@@ -44,22 +60,12 @@ class ImportJob(models.Model):
     opening_balances_posted = models.BooleanField(default=False)
     rerun_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
                                  related_name="reruns")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["-id"]
 
     def __str__(self):
         return f"import {self.pk} ({self.status})"
 
 
-class ExportJob(models.Model):
+class ExportJob(Job):
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         WRITING = "writing", _("Writing")
@@ -77,16 +83,6 @@ class ExportJob(models.Model):
     rows_total = models.PositiveIntegerField(default=0)
     rows_processed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["-id"]
 
     def __str__(self):
         return f"export {self.pk} ({self.status})"
