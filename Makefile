@@ -2,7 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-SUPERVISE := $(PY) -m saas_platform.supervisor
+SUPERVISE := $(PY) -m config.supervisor
 
 .PHONY: install run test bench lint manage shell
 
@@ -18,7 +18,7 @@ run: install
 	$(SUPERVISE) run
 
 test: install
-	$(SUPERVISE) exec -- $(PY) -m pytest $(ARGS)
+	$(SUPERVISE) exec --redis-db 3 -- $(PY) -m pytest $(ARGS)
 
 bench: install
 	$(SUPERVISE) exec -- $(PY) manage.py bench all $(ARGS)

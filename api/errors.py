@@ -10,18 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-# Domain error types register here: {ExceptionClass: (http_status, code)}.
-DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {}
-
-
-def domain_error(http_status: int, code: str):
-    """Class decorator for a domain exception: how the API answers it."""
-
-    def register(cls):
-        DOMAIN_ERRORS[cls] = (http_status, code)
-        return cls
-
-    return register
+from saas_platform.errors import DomainError
 
 
 def _fields_from_django(exc: DjangoValidationError) -> dict:
@@ -61,10 +50,8 @@ def error_response(http_status: int, code: str, detail: str, fields=None, header
 
 
 def exception_handler(exc, context):
-    for cls, (http_status, code) in DOMAIN_ERRORS.items():
-        if isinstance(exc, cls):
-            return error_response(http_status, code, str(exc),
-                                  getattr(exc, "fields", None))
+    if isinstance(exc, DomainError):  # every service's typed error, one mapping
+        return error_response(exc.http_status, exc.code, exc.message, exc.fields)
     if isinstance(exc, DjangoValidationError):
         fields = _fields_from_django(exc)
         return error_response(status.HTTP_400_BAD_REQUEST, "invalid",

@@ -1,4 +1,4 @@
-"""Customer import and export (crm.exchange): jobs, their files, the template."""
+"""Customer import and export (exchange): jobs, their files, the template."""
 
 from django.urls import path
 
@@ -14,5 +14,6 @@ urlpatterns = [
          name="import-error-file"),
     path("exports/customers", exchange.ExportCustomersView.as_view(), name="export-customers"),
     path("exports/<int:pk>", exchange.ExportJobView.as_view(), name="export-job"),
+    path("exports/<int:pk>/rerun", exchange.ExportRerunView.as_view(), name="export-rerun"),
     path("exports/<int:pk>/file", exchange.ExportFileView.as_view(), name="export-file"),
 ]

@@ -2,21 +2,16 @@
 
 from django.utils.translation import gettext as _
 
-from api.errors import domain_error
+from saas_platform.errors import DomainError
 
 
-class CrmError(Exception):
-    fields: dict | None = None
-
-    def __init__(self, message: str, *, fields: dict | None = None):
-        super().__init__(message)
-        if fields is not None:
-            self.fields = fields
+class CrmError(DomainError):
+    """A rule of customers refused the request."""
 
 
-@domain_error(400, "invalid")
 class CustomerFieldsInvalid(CrmError):
     """Field problems (crm.validation.FieldProblem) of one customer, contact, ..."""
+    code, http_status = "invalid", 400
 
     def __init__(self, problems):
         self.problems = list(problems)
@@ -31,8 +26,9 @@ def _ref(customer) -> dict:
     return {"id": customer.id, "code": customer.code, "name": customer.name}
 
 
-@domain_error(409, "customer_name_taken")
 class CustomerNameTaken(CrmError):
+    code, http_status = "customer_name_taken", 409
+
     def __init__(self, existing):
         self.existing = existing
         super().__init__(
@@ -42,8 +38,9 @@ class CustomerNameTaken(CrmError):
                     "existing": _ref(existing)})
 
 
-@domain_error(409, "customer_phone_taken")
 class CustomerPhoneTaken(CrmError):
+    code, http_status = "customer_phone_taken", 409
+
     def __init__(self, existing):
         self.existing = existing
         super().__init__(
@@ -53,8 +50,9 @@ class CustomerPhoneTaken(CrmError):
                     "existing": _ref(existing)})
 
 
-@domain_error(409, "customer_code_taken")
 class CustomerCodeTaken(CrmError):
+    code, http_status = "customer_code_taken", 409
+
     def __init__(self, existing):
         self.existing = existing
         super().__init__(
@@ -63,51 +61,51 @@ class CustomerCodeTaken(CrmError):
             fields={"code": [_("Already used.")], "existing": _ref(existing)})
 
 
-@domain_error(409, "customer_parent_invalid")
 class CustomerParentInvalid(CrmError):
+    code, http_status = "customer_parent_invalid", 409
     pass
 
 
-@domain_error(409, "customer_referrer_invalid")
 class CustomerReferrerInvalid(CrmError):
+    code, http_status = "customer_referrer_invalid", 409
     pass
 
 
-@domain_error(403, "customer_edit_forbidden")
 class CustomerEditForbidden(CrmError):
+    code, http_status = "customer_edit_forbidden", 403
     pass
 
 
-@domain_error(409, "customer_has_receivable")
 class CustomerDeactivateBlocked(CrmError):
+    code, http_status = "customer_has_receivable", 409
     pass
 
 
-@domain_error(409, "customer_in_use")
 class CustomerDeleteBlocked(CrmError):
+    code, http_status = "customer_in_use", 409
     pass
 
 
-@domain_error(409, "customer_inactive")
 class CustomerInactive(CrmError):
+    code, http_status = "customer_inactive", 409
     pass
 
 
-@domain_error(409, "customer_merge_conflict")
 class CustomerMergeConflict(CrmError):
+    code, http_status = "customer_merge_conflict", 409
     pass
 
 
-@domain_error(409, "department_name_taken")
 class DepartmentNameTaken(CrmError):
+    code, http_status = "department_name_taken", 409
     pass
 
 
-@domain_error(409, "group_taken")
 class GroupTaken(CrmError):
+    code, http_status = "group_taken", 409
     pass
 
 
-@domain_error(409, "group_in_use")
 class GroupInUse(CrmError):
+    code, http_status = "group_in_use", 409
     pass

@@ -2,25 +2,25 @@
 
 from django.utils.translation import gettext as _
 
-from api.errors import domain_error
+from saas_platform.errors import DomainError
+from tenants.current import tenant_money
 
 
 def _amount(value) -> str:
-    from finance.ledger import money  # late: ledger imports these exceptions
 
-    return str(money(value))
-
-
-class FinanceError(Exception):
-    fields: dict | None = None
-
-    def __init__(self, message: str, fields: dict | None = None):
-        super().__init__(message)
-        self.fields = fields
+    return str(tenant_money(value))
 
 
-@domain_error(409, "credit_limit_exceeded")
+class FinanceError(DomainError):
+    """A rule of money refused the request; `fields` may carry the figures."""
+
+    def __init__(self, message: str | None = None, fields: dict | None = None):
+        super().__init__(message, fields=fields)
+
+
 class CreditLimitExceeded(FinanceError):
+    code, http_status = "credit_limit_exceeded", 409
+
     def __init__(self, *, limit, receivable, amount):
         figures = {"credit_limit": _amount(limit), "receivable": _amount(receivable),
                    "amount": _amount(amount)}
@@ -29,8 +29,9 @@ class CreditLimitExceeded(FinanceError):
               "%(receivable)s, this order adds %(amount)s.") % figures, figures)
 
 
-@domain_error(409, "customer_over_credit_limit")
 class CustomerOverCreditLimit(FinanceError):
+    code, http_status = "customer_over_credit_limit", 409
+
     def __init__(self, *, limit, receivable):
         figures = {"credit_limit": _amount(limit), "receivable": _amount(receivable)}
         super().__init__(
@@ -38,54 +39,54 @@ class CustomerOverCreditLimit(FinanceError):
               "%(receivable)s): no new order can be made.") % figures, figures)
 
 
-@domain_error(409, "payment_required")
 class PaymentRequired(FinanceError):
     """Cash-settlement customers and walk-ins pay in full before approval."""
+    code, http_status = "payment_required", 409
 
 
-@domain_error(409, "payment_exceeds_receivable")
 class PaymentExceedsReceivable(FinanceError):
+    code, http_status = "payment_exceeds_receivable", 409
     pass
 
 
-@domain_error(409, "prepaid_not_allowed")
 class PrepaidNotAllowed(FinanceError):
+    code, http_status = "prepaid_not_allowed", 409
     pass
 
 
-@domain_error(409, "insufficient_prepaid")
 class InsufficientPrepaid(FinanceError):
+    code, http_status = "insufficient_prepaid", 409
     pass
 
 
-@domain_error(409, "insufficient_coins")
 class InsufficientCoins(FinanceError):
+    code, http_status = "insufficient_coins", 409
     pass
 
 
-@domain_error(409, "customer_not_at_branch")
 class CustomerNotAtBranch(FinanceError):
+    code, http_status = "customer_not_at_branch", 409
     pass
 
 
-@domain_error(409, "invalid_status")
 class InvalidStatus(FinanceError):
+    code, http_status = "invalid_status", 409
     pass
 
 
-@domain_error(409, "opening_balance_exists")
 class OpeningBalanceExists(FinanceError):
+    code, http_status = "opening_balance_exists", 409
     pass
 
 
-@domain_error(409, "in_use")
 class InUse(FinanceError):
+    code, http_status = "in_use", 409
     pass
 
 
-@domain_error(400, "invalid")
 class InvalidFinanceInput(FinanceError):
     """Bad input found by a service (names the field in `fields`)."""
+    code, http_status = "invalid", 400
 
     def __init__(self, field: str, message: str):
         super().__init__(message, {field: [message]})

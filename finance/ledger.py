@@ -5,7 +5,6 @@ Callers hold the customer's row lock (finance.locks) and an open transaction.
 """
 
 from decimal import Decimal
-from functools import cache
 
 import psycopg
 from django.db import connection
@@ -15,7 +14,7 @@ from django.utils.translation import gettext as _
 from crm.models import Customer
 from finance.exceptions import InsufficientCoins, InsufficientPrepaid
 from finance.models import Allocation, DocumentCounter, LedgerEntry, Order, Voucher
-from saas_platform.money import quantize
+from tenants.current import tenant_money
 
 Book = LedgerEntry.Book
 BALANCE_FIELDS = {
@@ -24,23 +23,6 @@ BALANCE_FIELDS = {
     Book.COINS: "coins",
     Book.PURCHASES: "total_purchased_amount",
 }
-
-
-@cache
-def _currency_of_schema(schema_name: str) -> str:
-    from tenants.models import Tenant
-
-    tenant = Tenant.objects.filter(schema_name=schema_name).only("currency").first()
-    return tenant.currency if tenant else "VND"
-
-
-def tenant_currency() -> str:
-    currency = getattr(connection.tenant, "currency", None)
-    return currency or _currency_of_schema(connection.schema_name)
-
-
-def money(amount) -> Decimal:
-    return quantize(Decimal(amount), tenant_currency())
 
 
 def document_code_next(prefix: str) -> str:
@@ -63,8 +45,8 @@ def _balance_move(customer: Customer, book: str, amount):
     if book == Book.PREPAID and after < 0:
         raise InsufficientPrepaid(
             _("The prepaid balance is %(balance)s: not enough for %(amount)s.")
-            % {"balance": money(before), "amount": money(-amount)},
-            {"prepaid_balance": str(money(before))})
+            % {"balance": tenant_money(before), "amount": tenant_money(-amount)},
+            {"prepaid_balance": str(tenant_money(before))})
     if book == Book.COINS and after < 0:
         raise InsufficientCoins(
             _("The customer has %(coins)s coins: not enough for %(amount)s.")

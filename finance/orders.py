@@ -17,10 +17,11 @@ from finance.exceptions import (
     InvalidStatus,
     PaymentRequired,
 )
-from finance.ledger import balances_save, document_code_next, entries_reverse, entry_post, money
+from finance.ledger import balances_save, document_code_next, entries_reverse, entry_post
 from finance.locks import customer_lock
 from finance.models import FinanceSettings, LedgerEntry, Order, OrderLine, Product
 from finance.rules import PREPAID, branch_resolve, customer_branch_check, payment_method_check
+from tenants.current import tenant_money
 
 ORDER_PREFIX = "DH"
 Book, Kind = LedgerEntry.Book, LedgerEntry.Kind
@@ -45,7 +46,7 @@ def finance_settings_update(*, coin_earn_step_amount: Decimal | None = None,
     for field, value in (("coin_earn_step_amount", coin_earn_step_amount),
                          ("coin_value_amount", coin_value_amount)):
         if value is not None:
-            if value < 0 or value != money(value):
+            if value < 0 or value != tenant_money(value):
                 raise InvalidFinanceInput(field, _("Not a valid amount."))
             setattr(found, field, value)
     found.save()
@@ -74,11 +75,12 @@ def _lines_build(*, lines, customer, actor) -> list[OrderLine]:
             if not actor.has_perm("finance.override_price_order"):
                 raise InvalidFinanceInput(f"lines[{i}].unit_price",
                                           _("You may not change the price of a line."))
-            if line.unit_price < 0 or line.unit_price != money(line.unit_price):
+            if line.unit_price < 0 or line.unit_price != tenant_money(line.unit_price):
                 raise InvalidFinanceInput(f"lines[{i}].unit_price", _("Not a valid price."))
             price = line.unit_price
         built.append(OrderLine(product=line.product, quantity=line.quantity,
-                               unit_price_amount=price, line_amount=money(line.quantity * price)))
+                               unit_price_amount=price,
+                               line_amount=tenant_money(line.quantity * price)))
     return built
 
 
@@ -121,7 +123,7 @@ def order_create(
     for field, value in (("department", department), ("terminal", terminal)):
         if value is not None and (customer is None or value.customer_id != customer.pk):
             raise InvalidFinanceInput(field, _("Does not belong to this order's customer."))
-    if paid_amount < 0 or paid_amount != money(paid_amount):
+    if paid_amount < 0 or paid_amount != tenant_money(paid_amount):
         raise InvalidFinanceInput("paid_amount", _("Not a valid amount."))
     if paid_amount > 0:
         payment_method = payment_method_check(payment_method, field="payment_method",
@@ -133,7 +135,7 @@ def order_create(
 
     built = _lines_build(lines=lines, customer=customer, actor=actor)
     subtotal = sum((line.line_amount for line in built), Decimal(0))
-    discount = money(coins_redeem * finance_settings().coin_value_amount)
+    discount = tenant_money(coins_redeem * finance_settings().coin_value_amount)
     if discount > subtotal:
         raise InvalidFinanceInput("coins_redeem", _("The coins are worth more than the order."))
     total = subtotal - discount

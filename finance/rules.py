@@ -8,8 +8,8 @@ from crm.models import Branch, Customer, StaffBranch
 from crm.roles import OWNER
 from crm.selectors import staff_branch_ids
 from finance.exceptions import CustomerNotAtBranch, InvalidFinanceInput
-from finance.ledger import money
 from finance.models import PaymentMethod
+from tenants.current import tenant_money
 
 CASH, CARD, TRANSFER, PREPAID = "cash", "card", "transfer", "prepaid"
 BUILTIN_METHODS = (CASH, CARD, TRANSFER, PREPAID)
@@ -26,7 +26,7 @@ def payment_method_check(code: str, *, field: str = "method", prepaid_ok: bool =
 
 def amount_check(value, *, field: str, positive: bool = True) -> Decimal:
     amount = Decimal(value)
-    if amount != money(amount):
+    if amount != tenant_money(amount):
         raise InvalidFinanceInput(field, _("Too many decimals for this currency."))
     if positive and amount <= 0:
         raise InvalidFinanceInput(field, _("Must be greater than zero."))

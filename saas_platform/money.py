@@ -26,6 +26,11 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return Decimal(amount).quantize(exponent, rounding=ROUND_HALF_UP)
 
 
+def money(amount, currency: str) -> Decimal:
+    """Any number as an amount of `currency` (a tenant's: `tenants.current.tenant_money`)."""
+    return quantize(Decimal(amount), currency)
+
+
 def amount_parse(value, currency: str) -> Decimal:
     """Decimal from a number or a typed string; InvalidAmount when it is not one.
 

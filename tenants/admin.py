@@ -2,10 +2,11 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from saas_platform.errors import DomainError
+from tenants.exceptions import TenantFieldsInvalid
 from tenants.models import Domain, Tenant
 from tenants.services import (
     tenant_create,
@@ -39,9 +40,9 @@ class TenantOnboardForm(forms.ModelForm):
                 owner_password=data.get("owner_password") or "",
                 currency=data.get("currency") or "", locale=data.get("locale") or "",
                 country=data.get("country") or None, timezone_name=data.get("timezone") or None)
-        except ValidationError as exc:
+        except TenantFieldsInvalid as exc:
             form_field = {"business_name": "name"}
-            for field, errors in exc.message_dict.items():
+            for field, errors in exc.fields.items():
                 self.add_error(form_field.get(field, field), errors)
         return data
 
@@ -114,8 +115,8 @@ class TenantAdmin(admin.ModelAdmin):
         for tenant in queryset:
             try:
                 service(tenant=tenant)
-            except ValidationError as exc:
-                self.message_user(request, f"{tenant}: {' '.join(exc.messages)}", messages.ERROR)
+            except DomainError as exc:
+                self.message_user(request, f"{tenant}: {exc.message}", messages.ERROR)
             else:
                 self.message_user(request, f"{tenant}: OK", messages.SUCCESS)
 

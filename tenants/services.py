@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
+from tenants.exceptions import TenantFieldsInvalid, TenantStateInvalid
 from tenants.models import Currency, Domain, Locale, Tenant
 from tenants.provisioning import signup_pool_claim, signup_pool_refill_if_low
 
@@ -45,7 +46,7 @@ def tenant_create_validate(
     *, business_name: str, subdomain: str, owner_email: str, owner_password: str | None,
     currency: str, locale: str, country: str | None, timezone_name: str | None,
 ) -> tuple[str, str]:
-    """Check every field; raise one ValidationError naming each bad field.
+    """Check every field; raise one TenantFieldsInvalid naming each bad field.
 
     Returns the (country, timezone) to use, defaults filled in.
     """
@@ -85,7 +86,7 @@ def tenant_create_validate(
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         fail("timezone", _("Unknown time zone."))
     if errors:
-        raise ValidationError(errors)
+        raise TenantFieldsInvalid(errors)
     return country, timezone_name
 
 
@@ -117,7 +118,7 @@ def tenant_create(
             country=country, timezone_name=timezone_name)
     except IntegrityError as exc:
         # Two signups raced for one subdomain; the unique constraint decided.
-        raise ValidationError({"subdomain": [_("This subdomain is already taken.")]}) from exc
+        raise TenantFieldsInvalid({"subdomain": [_("This subdomain is already taken.")]}) from exc
     return tenant
 
 
@@ -154,7 +155,7 @@ def tenant_suspend(*, tenant: Tenant) -> Tenant:
     """A suspended tenant keeps its data; its API answers 403."""
     tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
     if tenant.state != Tenant.State.ACTIVE:
-        raise ValidationError(_("Only an active tenant can be suspended."))
+        raise TenantStateInvalid(_("Only an active tenant can be suspended."))
     tenant.state = Tenant.State.SUSPENDED
     tenant.suspended_at = timezone.now()
     tenant.save(update_fields=["state", "suspended_at"])
@@ -165,7 +166,7 @@ def tenant_suspend(*, tenant: Tenant) -> Tenant:
 def tenant_reactivate(*, tenant: Tenant) -> Tenant:
     tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
     if tenant.state != Tenant.State.SUSPENDED:
-        raise ValidationError(_("Only a suspended tenant can be reactivated."))
+        raise TenantStateInvalid(_("Only a suspended tenant can be reactivated."))
     tenant.state = Tenant.State.ACTIVE
     tenant.suspended_at = None
     tenant.save(update_fields=["state", "suspended_at"])

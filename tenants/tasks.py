@@ -10,3 +10,15 @@ def signup_pool_refill_task() -> int:
     from django.conf import settings
 
     return signup_pool_fill(batch=settings.SIGNUP_POOL_BATCH)
+
+
+@shared_task(name="tenants.tenant_census")
+def tenant_census_task() -> dict:
+    """Which schema the task ran in and whose staff it sees (used to check task routing)."""
+    from django.contrib.auth.models import User
+    from django.db import connection
+
+    return {
+        "schema": connection.schema_name,
+        "usernames": sorted(User.objects.values_list("username", flat=True)),
+    }

@@ -18,6 +18,20 @@ from tenants.services import tenant_create, tenant_domain
 
 PASSWORD = "a long test passphrase"
 TEST_POOL_SIZE = 4
+CACHE_KEY_PREFIX = "tests"
+
+
+def pytest_configure(config):
+    # Our cache keys carry a prefix of their own, so clearing removes only what tests wrote
+    # (never a FLUSHDB of a Redis database that someone else may be using).
+    settings.CACHES["default"]["KEY_PREFIX"] = CACHE_KEY_PREFIX
+
+
+def cache_clear() -> None:
+    client = cache._cache.get_client(write=True)
+    doomed = list(client.scan_iter(match=f"*:{CACHE_KEY_PREFIX}:*", count=1000))
+    if doomed:
+        client.delete(*doomed)
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +76,7 @@ def django_db_setup(django_test_environment, django_db_blocker):
 @pytest.fixture(autouse=True)
 def _public_schema_and_clean_cache():
     connection.set_schema_to_public()
-    cache.clear()
+    cache_clear()
     yield
     connection.set_schema_to_public()
 

@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -19,6 +18,7 @@ from finance.models import (
     Voucher,
 )
 from saas_platform.money import InvalidAmount, amount_parse
+from tenants.current import tenant_current, tenant_money
 
 
 class AmountField(serializers.DecimalField):
@@ -34,7 +34,7 @@ class AmountField(serializers.DecimalField):
 
     def to_internal_value(self, data):
         try:
-            amount = amount_parse(data, getattr(connection.tenant, "currency", "VND"))
+            amount = amount_parse(data, tenant_current().currency)
         except (InvalidAmount, TypeError):
             self.fail("invalid")
         return super().to_internal_value(amount)
@@ -45,9 +45,8 @@ class AmountField(serializers.DecimalField):
 
 def _amount_text(value: Decimal) -> str:
     """The amount as the currency writes it: "1500000" for VND, "12.50" for USD."""
-    from finance.ledger import money
 
-    return str(money(value))
+    return str(tenant_money(value))
 
 
 @extend_schema_field(OpenApiTypes.STR)

@@ -5,7 +5,6 @@ import json
 import secrets
 
 from django.conf import settings
-from django.db import connection
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -16,11 +15,17 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from api.base import APIView
-from crm.exchange import files
-from crm.exchange.columns import LANGUAGES, lang_or_default
-from crm.exchange.models import ExportJob, ImportJob
-from crm.exchange.services import export_job_create, import_job_create, import_job_rerun
-from crm.exchange.template import template_build
+from exchange import files
+from exchange.columns import LANGUAGES, lang_or_default
+from exchange.models import ExportJob, ImportJob
+from exchange.services import (
+    export_job_create,
+    export_job_rerun,
+    import_job_create,
+    import_job_rerun,
+)
+from exchange.template import template_build
+from tenants.current import tenant_current
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -107,8 +112,8 @@ class ImportTemplateView(APIView):
     @extend_schema(responses={(200, XLSX): bytes})
     def get(self, request):
         lang = lang_or_default(request.query_params.get("lang")
-                               or getattr(connection.tenant, "locale", None))
-        content = template_build(lang=lang, region=connection.tenant.country)
+                               or tenant_current().locale)
+        content = template_build(lang=lang, region=tenant_current().region)
         response = HttpResponse(content, content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="customers-template-{lang}.xlsx"'
         return response
@@ -181,7 +186,7 @@ class ExportCustomersView(APIView):
         serializer = ExportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         lang = lang_or_default(serializer.validated_data.get("lang")
-                               or getattr(connection.tenant, "locale", None))
+                               or tenant_current().locale)
         # Stored as JSON; odd values (numbers, nested lists) make the job fail, not the request.
         filters = json.loads(json.dumps(serializer.validated_data["filters"], default=str))
         job = export_job_create(user=request.user, filters=filters, lang=lang)
@@ -200,6 +205,15 @@ class ExportJobView(APIView):
     def get(self, request, pk):
         job = _own_export(request, pk)
         return Response(ExportJobSerializer(job, context={"request": request}).data)
+
+
+class ExportRerunView(APIView):
+    permission_classes = [CanExport]
+
+    @extend_schema(request=None, responses={202: dict})
+    def post(self, request, pk):
+        job = _own_export(request, pk)
+        return _accepted(export_job_rerun(job=job, user=request.user))
 
 
 class ExportFileView(APIView):

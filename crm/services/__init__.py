@@ -17,7 +17,6 @@ from crm.services.customers import (
     customer_delete,
     customer_reactivate,
     customer_update,
-    tenant_region_currency,
 )
 from crm.services.groups import (
     customer_group_create,
@@ -31,6 +30,6 @@ __all__ = [
     "customer_group_create", "customer_group_delete", "customer_group_update",
     "customer_deactivate", "customer_delete", "customer_merge", "customer_merge_preview",
     "customer_reactivate", "customer_update", "department_create", "department_delete",
-    "department_update", "tenant_region_currency", "terminal_create", "terminal_delete",
+    "department_update", "terminal_create", "terminal_delete",
     "terminal_update",
 ]

@@ -12,8 +12,9 @@ from crm.audit import audit_diff, audit_record, audit_snapshot
 from crm.exceptions import CustomerFieldsInvalid, DepartmentNameTaken
 from crm.locks import customer_lock
 from crm.models import Contact, Customer, CustomerAudit, CustomerDepartment, Terminal
-from crm.services.customers import _require_edit, tenant_region_currency
+from crm.services.customers import _require_edit
 from crm.validation import FieldCleaner, contact_fields_clean
+from tenants.current import tenant_current
 
 CONTACT_FIELDS = ("name", "phone", "email", "position", "primary", "note")
 DEPARTMENT_FIELDS = ("name", "note")
@@ -35,7 +36,7 @@ def _audit_child(customer, action, actor, kind, instance, before, fields, *, rem
 
 
 def _contact_clean(fields: dict, *, partial: bool) -> dict:
-    region, _currency = tenant_region_currency()
+    region = tenant_current().region
     cleaned, problems = contact_fields_clean(fields, region=region, partial=partial)
     if problems:
         raise CustomerFieldsInvalid(problems)
@@ -97,7 +98,7 @@ def _simple_clean(fields: dict, spec: dict[str, int | None], *, partial: bool,
     c = FieldCleaner(fields, partial)
     for name, max_length in spec.items():
         if name == "phone" and phone:
-            c.phone("phone", tenant_region_currency()[0])
+            c.phone("phone", tenant_current().region)
         else:
             c.text(name, max_length, required=(name == "name"), multiline=(name == "note"))
     if c.problems:

@@ -7,7 +7,7 @@ in a savepoint, so a refused create leaves the outer work intact.
 """
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from crm import hooks
@@ -35,6 +35,7 @@ from crm.selectors import (
 )
 from crm.staff import staff_primary_branch
 from crm.validation import FieldProblem, customer_fields_clean
+from tenants.current import tenant_current
 
 # Fields a customer's audit record tracks (model names).
 AUDITED = ("code", "name", "phone", "email", "address", "group", "owner", "referrer", "role",
@@ -45,20 +46,6 @@ _API_TO_MODEL = {"credit_limit": "credit_limit_amount"}
 _REFERENCES = {"group": CustomerGroup, "owner": User, "home_branch": Branch,
                "parent": Customer, "referrer": Customer}
 _UNSET = object()
-
-
-def tenant_region_currency() -> tuple[str, str]:
-    """The current tenant's phone region and currency (works in requests and in
-    `schema_context`, where `connection.tenant` is a bare stand-in)."""
-    tenant = getattr(connection, "tenant", None)
-    region, currency = getattr(tenant, "country", None), getattr(tenant, "currency", None)
-    if region and currency:
-        return region, currency
-    from tenants.models import Tenant
-
-    row = Tenant.objects.filter(schema_name=connection.schema_name).values_list(
-        "country", "currency").first()
-    return row if row else ("VN", "VND")
 
 
 def _not_found(field: str) -> FieldProblem:
@@ -97,7 +84,8 @@ def _referrer_by_phone(phone: str, problems: list[FieldProblem]) -> Customer | N
 
 def _prepare(fields: dict, *, partial: bool) -> tuple[dict, dict]:
     """Cleaned plain fields (model names) and resolved references; raises on problems."""
-    region, currency = tenant_region_currency()
+    current = tenant_current()
+    region, currency = current.region, current.currency
     cleaned, problems = customer_fields_clean(fields, region=region, currency=currency,
                                               partial=partial)
     references = _resolve_references(fields, problems)

@@ -51,6 +51,6 @@ def test_openapi_schema_and_docs_are_served(acme, public_client):
 def test_openapi_schema_has_no_warnings(tmp_path, db):
     from django.core.management import call_command
 
-    for urlconf in ("saas_platform.urls_tenant", "saas_platform.urls_public"):
+    for urlconf in ("config.urls_tenant", "config.urls_public"):
         call_command("spectacular", "--fail-on-warn", "--urlconf", urlconf,
                      "--file", str(tmp_path / "schema.yaml"))

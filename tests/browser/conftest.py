@@ -36,7 +36,7 @@ def live_app(committed_tenant):
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
                    cwd=ROOT, env=env, check=True)
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "saas_platform.wsgi", "--bind",
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind",
          f"127.0.0.1:{port}", "--workers", "1", "--log-level", "warning"],
         cwd=ROOT, env=env)
     deadline = time.monotonic() + 30

@@ -48,7 +48,7 @@ def test_claim_hands_a_refill_to_the_worker_when_low(db, settings,
     settings.SIGNUP_POOL_LOW_WATER = settings.SIGNUP_POOL_SIZE  # any claim makes it low
     from kombu import Connection
 
-    from workers import app
+    from config.celery import app
 
     with Connection(app.conf.broker_url) as conn:
         queue = conn.SimpleQueue("default")

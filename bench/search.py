@@ -1,0 +1,284 @@
+"""`manage.py bench search --customers 1000000`: customer search and list at size.
+
+Builds a scratch tenant, COPYs realistic Vietnamese and Chinese customers into it (the
+search columns are computed by the database, as for an import), then times the API's own
+list query (selector + keyset order + limit) for each kind of search, next to the same
+query with index scans disabled (a sequential scan) measured in the same run. The
+scratch tenant is dropped at the end.
+"""
+
+import io
+import random
+import re
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django_tenants.utils import schema_context
+
+from bench.timing import percentile, table
+
+TARGET_P95_MS = 50.0
+
+_VN_FAMILY = (["Nguyễn"] * 8 + ["Trần"] * 11 + ["Lê"] * 10 + ["Phạm"] * 9 + ["Hoàng"] * 8
+              + ["Huỳnh"] * 6 + ["Phan"] * 6 + ["Vũ"] * 6 + ["Võ"] * 6 + ["Đặng"] * 5
+              + ["Bùi"] * 5 + ["Đỗ"] * 5 + ["Hồ"] * 4 + ["Ngô"] * 4 + ["Dương"] * 4
+              + ["Lý"] * 3)
+_VN_MIDDLE = ["Thị", "Văn", "Hữu", "Đức", "Minh", "Thanh", "Ngọc", "Quốc", "Xuân", "Kim"]
+_VN_GIVEN = ["Anh", "Ánh", "Bình", "Châu", "Dũng", "Đào", "Giang", "Hà", "Hải", "Hạnh",
+             "Hiếu", "Hoa", "Hùng", "Hương", "Khánh", "Lan", "Linh", "Long", "Mai", "Nam",
+             "Nga", "Ngân", "Nhung", "Phúc", "Phương", "Quân", "Quang", "Sơn", "Tâm", "Thảo",
+             "Thắng", "Trang", "Trung", "Tuấn", "Tú", "Vân", "Việt", "Yến", "Đạt", "Khoa"]
+_CN_FAMILY = ["王", "李", "張", "劉", "陳", "楊", "黃", "趙", "吳", "周", "徐", "孫", "馬",
+              "朱", "胡", "郭", "何", "高", "林", "羅"]
+_CN_GIVEN = list("偉芳娜秀英敏靜麗強磊軍洋勇艷傑娟濤明超蘭霞平剛桂小建國華志")
+_CN_CITY = ["青島市", "上海市", "北京市", "廣州市", "深圳市", "臺北市", "高雄市", "杭州市",
+            "南京市", "天津市"]
+_CN_TRADE = ["建築", "電器", "印刷", "貿易", "科技", "食品", "物流", "服飾", "傢俱", "文具"]
+_CN_SUFFIX = ["有限公司", "股份有限公司", "商行", "工作室"]
+_MAIL = ["gmail.com", "yahoo.com", "outlook.com", "qq.com", "163.com"]
+
+COLUMNS = ("code", "name", "name_key", "phone", "email", "address", "role",
+           "settlement_method", "prepaid_allowed", "credit_limit_enforced", "home_branch_id",
+           "shared", "status", "tax_code", "note", "receivable_amount", "prepaid_amount",
+           "coins", "total_purchased_amount", "created_at", "updated_at")
+
+
+def add_arguments(parser):
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=20,
+                        help="timed runs of each query kind (the baseline runs 3)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--baseline-runs", type=int, default=3,
+                        help="runs of each sequential-scan baseline (slow at size)")
+    parser.add_argument("--only", default="", help="only query kinds containing this text")
+
+
+def _unaccent_ascii(text: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", text.replace("Đ", "D").replace("đ", "d"))
+    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+def _rows(count: int, branch_ids: list[int], rng: random.Random):
+    """Customers as COPY text lines: 70% Vietnamese people, 30% Chinese people and firms."""
+    now = datetime.now(UTC)
+    names_seen: set[str] = set()
+    for i in range(count):
+        vietnamese = rng.random() < 0.7
+        if vietnamese:
+            base = (f"{rng.choice(_VN_FAMILY)} {rng.choice(_VN_MIDDLE)} "
+                    f"{rng.choice(_VN_GIVEN)}")
+            phone = f"+849{10_000_000 + i:08d}"
+        elif rng.random() < 0.6:
+            base = rng.choice(_CN_FAMILY) + "".join(rng.choices(_CN_GIVEN, k=rng.choice((1, 2))))
+            phone = f"+86138{i:08d}"
+        else:
+            base = (rng.choice(_CN_CITY) + "".join(rng.choices(_CN_GIVEN, k=2))
+                    + rng.choice(_CN_TRADE) + rng.choice(_CN_SUFFIX))
+            phone = f"+86139{i:08d}"
+        name = base if base not in names_seen else f"{base} {i}"
+        names_seen.add(name)
+        email = (f"{_unaccent_ascii(base).replace(' ', '.')}{i}@{rng.choice(_MAIL)}"
+                 if vietnamese and rng.random() < 0.3 else "")
+        created = now - timedelta(seconds=rng.randrange(3 * 365 * 86400))
+        receivable = rng.choice((0, 0, 0, rng.randrange(1, 500) * 10_000))
+        yield "\t".join((
+            f"KH{i + 1:07d}", name, name.casefold(), phone, email, "", "retail", "on_account",
+            "f", "f", str(rng.choice(branch_ids)), "t" if rng.random() < 0.2 else "f",
+            "active", "", "", str(receivable), "0", "0", str(rng.randrange(0, 10**9, 1000)),
+            created.isoformat(), created.isoformat())) + "\n"
+
+
+def _load(count: int, rng: random.Random, stdout) -> dict:
+    from crm.models import Branch
+    from crm.staff import branch_create
+
+    branch_ids = [Branch.objects.get(code="MAIN").id]
+    for n in range(2, 6):
+        branch_ids.append(branch_create(code=f"B{n}", name=f"Branch {n}").id)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename ="
+                       " 'crm_customer' AND schemaname = current_schema()"
+                       " AND indexname NOT LIKE '%%pkey'"
+                       " AND indexdef NOT LIKE 'CREATE UNIQUE%%'")
+        secondary = cursor.fetchall()
+        for name, _definition in secondary:
+            cursor.execute(f'DROP INDEX "{name}"')
+        started = time.perf_counter()
+        buffer, written = io.StringIO(), 0
+        with cursor.copy(f"COPY crm_customer ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for line in _rows(count, branch_ids, rng):
+                buffer.write(line)
+                written += 1
+                if written % 50_000 == 0:
+                    copy.write(buffer.getvalue())
+                    buffer = io.StringIO()
+            copy.write(buffer.getvalue())
+        copied = time.perf_counter() - started
+        started = time.perf_counter()
+        for _name, definition in secondary:
+            cursor.execute(definition)
+        cursor.execute("ANALYZE crm_customer")
+        indexed = time.perf_counter() - started
+        cursor.execute("SELECT setval('crm_customer_code_seq', %s)", [count + 1])
+    stdout.write(f"COPY {count:,} customers: {copied:.1f} s (generated columns included); "
+                 f"secondary indexes + ANALYZE: {indexed:.1f} s\n")
+    return {"branches": branch_ids}
+
+
+def _query_kinds(rng: random.Random) -> dict[str, tuple[list[dict], str]]:
+    """kind -> (list filter dicts to cycle through, ordering)."""
+    from crm.models import Customer
+
+    sample = list(Customer.objects.order_by("?").values_list("name", "phone", "code")[:40])
+    vn = [n for n, _p, _c in sample if n.isascii() is False and n[0] < "一"][:10]
+    return {
+        "name, rare (full name, no accents)": (
+            [{"search": _unaccent_ascii(n)} for n in vn] or [{"search": "tran van anh"}],
+            "-created"),
+        "name, common ('nguyen' ~6%)": ([{"search": "nguyen"}, {"search": "Nguyễn"}],
+                                        "-created"),
+        "name, common, ordered by name": ([{"search": "nguyen"}], "name"),
+        "name, 2 words common": ([{"search": "nguyen thi"}, {"search": "tran van"}],
+                                 "-created"),
+        "CJK, 1 character": ([{"search": c} for c in ("王", "李", "陳", "建", "林")], "-created"),
+        "CJK, 2 characters": ([{"search": c} for c in ("建築", "電器", "小明", "有限", "上海")],
+                              "-created"),
+        "CJK, 3+ characters": ([{"search": c} for c in ("青島市", "有限公司", "印刷商行")],
+                               "-created"),
+        "phone, prefix (national)": ([{"search": "0" + p[3:9]} for _n, p, _c in sample
+                                      if p.startswith("+84")][:5] or [{"search": "09100"}],
+                                     "-created"),
+        "phone, full (any format)": ([{"search": p} for _n, p, _c in sample][:5], "-created"),
+        "code": ([{"search": c} for _n, _p, c in sample][:5], "-created"),
+        "list, first page": ([{}], "-created"),
+        "list, has receivable, by receivable": ([{"has_receivable": "true"}], "-receivable"),
+    }
+
+
+def _explain(qs) -> str:
+    """The scan that reads crm_customer, from EXPLAIN."""
+    plan = qs.explain()
+    for line in plan.splitlines():
+        stripped = line.strip().lstrip("->").strip()
+        if "Scan" in stripped and re.search(r" on crm_customer( |$)", stripped):
+            return stripped.split("  (")[0].replace(" on crm_customer", "")[:60]
+    return plan.splitlines()[0][:60]
+
+
+def _timed(user, filters: dict, ordering: str, seq: bool) -> tuple[float, str]:
+    """Seconds for one page of the list as the API reads it, and how it was read. With
+    `seq`, the same page by one plain query with index scans disabled (the baseline)."""
+    from crm.selectors import (
+        WALK_ROWS,
+        _walk_ids,
+        customer_list_annotate,
+        customer_list_parts,
+        customer_rows,
+    )
+
+    field = {"created": "created_at", "name": "name_key",
+             "receivable": "receivable_amount"}[ordering.lstrip("-")]
+    order = [f"-{field}", "-id"] if ordering.startswith("-") else [field, "id"]
+    with transaction.atomic():
+        if seq:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan"
+                               " = off; SET LOCAL enable_indexonlyscan = off")
+        started = time.perf_counter()
+        base, search = customer_list_parts(user=user, filters=filters)
+        if seq:
+            qs = base.filter(search) if search is not None else base
+            list(customer_list_annotate(qs).order_by(*order)[:21])
+        else:
+            customer_rows(base, search, order=order, limit=21)
+        elapsed = time.perf_counter() - started
+    if seq:
+        return elapsed, ""
+    if search is None:
+        return elapsed, _explain(base.order_by(*order)[:21])
+    if (not getattr(search, "selective", False)
+            and len(_walk_ids(base, search, order=order, limit=21)) == 21):
+        return elapsed, f"walk {field} index (<= {WALK_ROWS} rows)"
+    with transaction.atomic():  # the fallback's own settings (crm.selectors.customer_rows)
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_indexscan = off")
+        return elapsed, "search indexes: " + _explain(base.filter(search).order_by(*order)[:21])
+
+
+def run(stdout, *, customers: int, repeat: int, seed: int, only: str = "",
+        baseline_runs: int = 3, **_options):
+    from tenants.models import Tenant
+    from tenants.services import tenant_create
+
+    rng = random.Random(seed)
+    subdomain = f"benchsearch{uuid.uuid4().hex[:8]}"
+    tenant = tenant_create(business_name="Bench search", subdomain=subdomain,
+                           owner_email=f"owner@{subdomain}.test", currency="VND",
+                           locale="vi")
+    schema = tenant.schema_name
+    try:
+        with schema_context(schema):
+            connection.set_tenant(tenant)
+            _load(customers, rng, stdout)
+            owner = User.objects.get(username=f"owner@{subdomain}.test")
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FILTER (WHERE search_text LIKE '%%nguyen%%'),"
+                               " count(*) FILTER (WHERE name_grams @> ARRAY['王']),"
+                               " count(*) FROM crm_customer")
+                nguyen, wang, total = cursor.fetchone()
+                started = time.perf_counter()
+                cursor.execute("SELECT count(public.crm_search_text(name, code, email)),"
+                               " count(public.crm_cjk_grams(name)), count(public.crm_digits(phone))"
+                               " FROM crm_customer")
+                per_100k = (time.perf_counter() - started) / total * 100_000
+            stdout.write(f"Generated search columns cost {per_100k:.2f} s per 100k rows "
+                         "(what an import's COPY pays for them)\n")
+            stdout.write(f"'nguyen' matches {nguyen / total:.1%} of rows; "
+                         f"'王' {wang / total:.1%}\n")
+            rows, worst = [], 0.0
+            all_samples, default_order = [], []
+            for kind, (filter_sets, ordering) in _query_kinds(rng).items():
+                if only not in kind:
+                    continue
+                samples, baseline = [], []
+                for n in range(repeat + 1):
+                    elapsed, plan = _timed(owner, filter_sets[n % len(filter_sets)],
+                                           ordering, seq=False)
+                    if n:  # the first run warms the cache
+                        samples.append(elapsed)
+                for n in range(baseline_runs):
+                    elapsed, _ = _timed(owner, filter_sets[n % len(filter_sets)], ordering,
+                                        seq=True)
+                    baseline.append(elapsed)
+                p95 = percentile(samples, 95) * 1000
+                worst = max(worst, p95)
+                all_samples += samples
+                if ordering != "name":
+                    default_order += samples
+                rows.append([kind, percentile(samples, 50) * 1000, p95,
+                             percentile(baseline, 50) * 1000, plan])
+            rows.append(["mix (all of the above)", percentile(all_samples, 50) * 1000,
+                         percentile(all_samples, 95) * 1000, "", ""])
+            if default_order:
+                rows.append(["mix, list's default order (all but 'ordered by name')",
+                             percentile(default_order, 50) * 1000,
+                             percentile(default_order, 95) * 1000, "", ""])
+            table(stdout, f"Customer search and list, {customers:,} customers "
+                  f"(target p95 <= {TARGET_P95_MS:.0f} ms)",
+                  ["query", "p50 ms", "p95 ms", "seq scan p50 ms", "plan"], rows)
+            for label, samples in (("Mix", all_samples),
+                                   ("Mix in the list's default order", default_order)):
+                p95 = percentile(samples, 95) * 1000
+                verdict = "meets" if p95 <= TARGET_P95_MS else "misses"
+                stdout.write(f"{label}: p95 {p95:.1f} ms {verdict} the target.\n")
+            stdout.write(f"Worst kind p95 {worst:.1f} ms.\n")
+    finally:
+        connection.set_schema_to_public()
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        Tenant.objects.filter(pk=tenant.pk).delete()

@@ -1,0 +1,38 @@
+"""`manage.py bench <name>`: the benchmarks of DESIGN §4. `bench all` runs every one.
+
+Each benchmark module has `add_arguments(parser)` and `run(stdout, **options)`, prints a
+table of its figures next to anchors measured in the same run, and cleans up after itself.
+"""
+
+import importlib
+
+from django.core.management.base import BaseCommand
+
+BENCHMARKS = {
+    "onboarding": "bench.onboarding",
+    "migrate": "bench.migrate",
+    "search": "bench.search",
+    "posting": "bench.posting",
+    "import": "bench.imports",
+    "export": "bench.exports",
+}
+
+
+class Command(BaseCommand):
+    help = "Run a benchmark (or `all`) and print its table."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="benchmark", required=True)
+        sub.add_parser("all")
+        for name, path in BENCHMARKS.items():
+            importlib.import_module(path).add_arguments(sub.add_parser(name))
+
+    def handle(self, *args, benchmark, **options):
+        names = list(BENCHMARKS) if benchmark == "all" else [benchmark]
+        for name in names:
+            module = importlib.import_module(BENCHMARKS[name])
+            defaults = {}
+            if benchmark == "all":
+                parser = self.create_parser("manage.py", "bench")
+                defaults = vars(parser.parse_args([name]))
+            module.run(self.stdout, **{**defaults, **options})

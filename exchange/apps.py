@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ExchangeConfig(AppConfig):
+    name = "exchange"
+    label = "exchange"
+    verbose_name = _("Import and export")
+
+    def ready(self):
+        from crm.roles import ACCOUNTANT, MANAGER, OWNER, ROLE_PERMISSIONS
+
+        # DESIGN §3: owner and manager import and export; the accountant only exports.
+        for role in (OWNER, MANAGER):
+            ROLE_PERMISSIONS[role] |= {"exchange.add_importjob", "exchange.add_exportjob"}
+        ROLE_PERMISSIONS[ACCOUNTANT] |= {"exchange.add_exportjob"}

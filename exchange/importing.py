@@ -1,0 +1,118 @@
+"""One import job from file to database: read, validate in memory, write in one
+transaction, then write the error workbook of the rows that failed."""
+
+import time
+
+from django.utils.translation import gettext as _
+
+from crm.models import Customer
+from exchange import files
+from exchange.columns import REASON
+from exchange.models import ImportJob
+from exchange.reading import Book, book_read, problem
+from exchange.validate import Plan, plan_build
+from exchange.writing import plan_write
+from exchange.xlsx import workbook_write
+from finance.vouchers import opening_balance_set
+from saas_platform.errors import DomainError
+from tenants.current import tenant_current
+
+
+def import_execute(job: ImportJob, *, heartbeat=None, timings: dict | None = None) -> dict:
+    """Returns the job's final fields. Raises BadFile for a file that is not the template."""
+    timings = {} if timings is None else timings
+    tenant = tenant_current()
+    started = time.perf_counter()
+    book = book_read(files.absolute(job.upload_path), filename=job.original_name)
+    timings["parse"] = time.perf_counter() - started
+    total = len(book.customers.rows) + len(book.contacts.rows)
+    ImportJob.objects.filter(pk=job.pk).update(rows_total=total)
+    processed = 0
+
+    def progress(n):
+        nonlocal processed
+        processed += n
+        if heartbeat:
+            heartbeat.report(rows_processed=processed)
+
+    started = time.perf_counter()
+    plan = plan_build(book, match=job.match, region=tenant.region, currency=tenant.currency,
+                      user_id=job.created_by_id, progress=progress)
+    timings["validate"] = time.perf_counter() - started
+    failed = len(plan.failed_rows["customers"])
+    fields = {"rows_total": total, "rows_processed": total, "failed": failed,
+              "warnings": plan.warnings[:1000], "errors": plan.errors[:1000]}
+    if plan.errors:
+        fields["error_file_path"] = _error_workbook_write(book, plan, tenant.locale)
+    if plan.errors and job.mode == ImportJob.Mode.ALL_OR_NOTHING:
+        return {**fields, "status": ImportJob.Status.FAILED}
+
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.WRITING,
+                                               rows_processed=total)
+    started = time.perf_counter()
+    openings = _openings_poster(job)
+    last = [time.perf_counter()]
+
+    def stage(name):
+        now = time.perf_counter()
+        timings[f"write: {name}"] = now - last[0]
+        last[0] = now
+
+    try:
+        result = plan_write(plan, user_id=job.created_by_id, openings_post=openings,
+                            audit_note=_("Import #%(id)d") % {"id": job.pk},
+                            before_commit=lambda: _still_ours(job.pk), stage=stage)
+    except DomainError as exc:  # e.g. finance refusing an opening balance
+        return {**fields, "status": ImportJob.Status.FAILED,
+                "errors": fields["errors"] + [problem("write_refused", _(
+                    "Nothing was written: %(reason)s") % {"reason": exc})]}
+    timings["write"] = time.perf_counter() - started
+    fields.update(status=ImportJob.Status.DONE, created=result.created, updated=result.updated,
+                  contacts_created=result.contacts_created,
+                  opening_balances_posted=bool(result.openings))
+    return fields
+
+
+class JobSwept(Exception):
+    """The sweeper failed the job while it was writing: its transaction must not commit."""
+
+
+def _still_ours(job_id: int) -> None:
+    # The row lock orders us with the sweeper: either it failed the job first (we roll
+    # back, and the job truthfully says nothing was written) or it waits for our commit.
+    status = ImportJob.objects.select_for_update().filter(pk=job_id).values_list(
+        "status", flat=True).first()
+    if status != ImportJob.Status.WRITING:
+        raise JobSwept(job_id)
+
+
+def _openings_poster(job: ImportJob):
+    """Posts created customers' opening receivables through finance's own service (a
+    voucher and a ledger entry each), inside the import's transaction."""
+
+    def post(openings: list) -> None:
+        customers = Customer.objects.in_bulk([customer_id for customer_id, _a in openings])
+        for customer_id, amount in openings:
+            customer = customers[customer_id]
+            opening_balance_set(customer=customer, amount=amount, actor=job.created_by,
+                                branch=customer.home_branch,
+                                note=_("Import #%(id)d") % {"id": job.pk})
+
+    return post
+
+
+def _error_workbook_write(book: Book, plan: Plan, lang: str) -> str:
+    """The failed rows as uploaded plus a reason column, ready to fix and upload again."""
+    sheets = []
+    for sheet in (book.customers, book.contacts):
+        reasons = plan.failed_rows[sheet.key]
+        header = [str(h) for h in sheet.header] + [REASON.header(lang)]
+        width = len(sheet.header)
+        rows = [[*cells[:width], *[""] * (width - len(cells)), "; ".join(reasons[n])]
+                for n, cells in ((n, sheet.raw[n]) for n in sorted(reasons))]
+        sheets.append((sheet.title, header, rows))
+    relative = files.tenant_relative_path("errors", "import-errors.xlsx")
+    path = files.absolute(relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook_write(path, sheets)
+    return relative
