@@ -10,11 +10,11 @@ import io
 import time
 
 from django.core.management import call_command
-from django.db import connection
 
 from bench.timing import table
-from tenants.models import Domain, Tenant
+from tenants.models import Tenant
 from tenants.provisioning import template_ensure, tenant_schema_build
+from tenants.services import tenants_scratch_delete
 
 MARK = "__bench_migrate__"
 
@@ -28,23 +28,19 @@ def add_arguments(parser):
 
 def _ensure_tenants(count: int, stdout) -> None:
     template_ensure()
-    have = Tenant.objects.filter(name=MARK).count()
+    have = Tenant.objects.filter(name=MARK, scratch=True).count()
     started = time.perf_counter()
     for i in range(have, count):
-        tenant = tenant_schema_build(method="clone")
-        Tenant.objects.filter(pk=tenant.pk).update(state=Tenant.State.SUSPENDED, name=MARK)
+        # Built suspended and scratch from the start: never a pool member a signup could take.
+        tenant_schema_build(method="clone", state=Tenant.State.SUSPENDED, name=MARK,
+                            scratch=True)
         if (i + 1) % 100 == 0:
             elapsed = time.perf_counter() - started
             stdout.write(f"  built {i + 1}/{count} schemas ({elapsed:.0f} s)\n")
 
 
 def _cleanup() -> None:
-    doomed = list(Tenant.objects.filter(name=MARK))
-    with connection.cursor() as cursor:
-        for tenant in doomed:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{tenant.schema_name}" CASCADE')
-    Domain.objects.filter(tenant__in=doomed).delete()
-    Tenant.objects.filter(pk__in=[t.pk for t in doomed]).delete()
+    tenants_scratch_delete(Tenant.objects.filter(name=MARK, scratch=True))
 
 
 def _timed(**options) -> float:
@@ -60,7 +56,7 @@ def run(stdout, *, tenants, sample, keep, **options):
         call_command("migrate_schemas", interactive=False, stdout=io.StringIO())  # warm
         total_schemas = Tenant.objects.exclude(schema_name="public").count()
         ours = _timed(verbosity=0)
-        marked = Tenant.objects.filter(name=MARK)
+        marked = Tenant.objects.filter(name=MARK, scratch=True)
         names = list(marked.values_list("schema_name", flat=True)[:sample])
         standard_sample = 0.0
         for name in names:

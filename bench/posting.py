@@ -23,8 +23,7 @@ from crm.normalize import name_key
 from finance.checks import balances_mismatched
 from finance.models import Voucher
 from finance.vouchers import opening_balance_set, payment_record
-from tenants.models import Tenant
-from tenants.services import tenant_create
+from tenants.services import tenant_create, tenant_delete
 
 TARGET_ONE_CUSTOMER = 300.0
 OPENING = Decimal("1000000000")
@@ -141,7 +140,7 @@ def run(stdout, *, threads=16, vouchers=3200, customers=1000, **_options):
     stdout.write(f"bench posting: scratch tenant {name}, {threads} threads, {total} vouchers "
                  f"per scenario, {customers} customers\n")
     tenant = tenant_create(business_name=name, subdomain=name, owner_email=f"owner@{name}.test",
-                           owner_password=secrets.token_urlsafe(16))
+                           owner_password=secrets.token_urlsafe(16), scratch=True)
     try:
         with schema_context(tenant.schema_name):
             actor = User.objects.get(username=f"owner@{name}.test")
@@ -170,12 +169,5 @@ def run(stdout, *, threads=16, vouchers=3200, customers=1000, **_options):
         stdout.write(f"\nOne customer: {total / one:,.0f}/s {verdict} the target "
                      f"({TARGET_ONE_CUSTOMER:.0f}/s); raw SQL anchor {total / raw_one:,.0f}/s.\n")
     finally:
-        _tenant_drop(tenant)
-
-
-def _tenant_drop(tenant: Tenant) -> None:
-    connection.set_schema_to_public()
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP SCHEMA IF EXISTS "{tenant.schema_name}" CASCADE')
-    tenant.domains.all().delete()
-    Tenant.objects.filter(pk=tenant.pk).delete()
+        connection.set_schema_to_public()
+        tenant_delete(tenant=tenant)

@@ -212,14 +212,13 @@ def _timed(user, filters: dict, ordering: str, seq: bool) -> tuple[float, str]:
 
 def run(stdout, *, customers: int, repeat: int, seed: int, only: str = "",
         baseline_runs: int = 3, **_options):
-    from tenants.models import Tenant
-    from tenants.services import tenant_create
+    from tenants.services import tenant_create, tenant_delete
 
     rng = random.Random(seed)
     subdomain = f"benchsearch{uuid.uuid4().hex[:8]}"
     tenant = tenant_create(business_name="Bench search", subdomain=subdomain,
                            owner_email=f"owner@{subdomain}.test", currency="VND",
-                           locale="vi")
+                           locale="vi", scratch=True)
     schema = tenant.schema_name
     try:
         with schema_context(schema):
@@ -279,6 +278,4 @@ def run(stdout, *, customers: int, repeat: int, seed: int, only: str = "",
             stdout.write(f"Worst kind p95 {worst:.1f} ms.\n")
     finally:
         connection.set_schema_to_public()
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        Tenant.objects.filter(pk=tenant.pk).delete()
+        tenant_delete(tenant=tenant)

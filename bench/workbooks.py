@@ -12,7 +12,6 @@ from django_tenants.utils import schema_context
 
 from exchange.columns import CONTACT_TEMPLATE_COLUMNS, CUSTOMER_TEMPLATE_COLUMNS, CUSTOMERS
 from exchange.columns import CONTACTS as CONTACTS_SHEET
-from exchange.files import tenant_files_delete
 from exchange.xlsx import workbook_write
 
 GROUPS = ["Bán lẻ", "Bán sỉ", "Đại lý cấp 1", "Đại lý cấp 2", "Khách VIP", "Công ty",
@@ -84,12 +83,12 @@ def workbook_generate(path: Path, count: int, start: int = 0) -> tuple[list, lis
 @contextmanager
 def scratch_tenant():
     """A throw-away tenant (VND, Vietnam); schema, rows and files removed on exit."""
-    from tenants.models import Domain, Tenant
-    from tenants.services import tenant_create
+    from tenants.services import tenant_create, tenant_delete
 
     name = f"bench{uuid.uuid4().hex[:8]}"
     tenant = tenant_create(business_name=name, subdomain=name, owner_email=f"owner@{name}.test",
-                           owner_password=uuid.uuid4().hex, currency="VND", locale="vi")
+                           owner_password=uuid.uuid4().hex, currency="VND", locale="vi",
+                           scratch=True)
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         with schema_context(tenant.schema_name):
@@ -97,9 +96,5 @@ def scratch_tenant():
             yield tenant, workdir
     finally:
         connection.set_schema_to_public()
-        tenant_files_delete(tenant.schema_name)
         shutil.rmtree(workdir, ignore_errors=True)
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{tenant.schema_name}" CASCADE')
-        Domain.objects.filter(tenant=tenant).delete()
-        Tenant.objects.filter(pk=tenant.pk).delete()
+        tenant_delete(tenant=tenant)  # schema, rows and files

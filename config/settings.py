@@ -263,6 +263,8 @@ SPECTACULAR_SETTINGS = {
 SIGNUP_POOL_SIZE = env_int("SIGNUP_POOL_SIZE", 25)
 SIGNUP_POOL_LOW_WATER = env_int("SIGNUP_POOL_LOW_WATER", 10)
 SIGNUP_POOL_BATCH = env_int("SIGNUP_POOL_BATCH", 10)
+# A tenant marked for deletion keeps its schema this long (tenants.services.tenant_delete).
+TENANT_DELETE_GRACE_DAYS = env_int("TENANT_DELETE_GRACE_DAYS", 30)
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or celery_url(0)
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_URL") or celery_url(2)

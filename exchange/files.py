@@ -2,7 +2,6 @@
 always names its tenant; served only by the tenant's authenticated endpoints."""
 
 import secrets
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -52,5 +51,3 @@ def file_delete(relative: str) -> None:
             pass
 
 
-def tenant_files_delete(schema: str) -> None:
-    shutil.rmtree(Path(settings.MEDIA_ROOT) / ROOT / schema, ignore_errors=True)

@@ -7,6 +7,8 @@ hands only the schemas that lack some to the standard executor. Any special opti
 (`--fake`, a target migration, `--plan`, `--check`, ...) takes the standard path as is.
 """
 
+import sys
+
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.migration_executors import get_executor as tenants_get_executor
@@ -44,14 +46,29 @@ def schemas_with_pending_migrations(schemas: list[str]) -> list[str]:
     return [s for s in schemas if s not in complete]
 
 
+def schemas_missing(schemas: list[str]) -> list[str]:
+    """Tenant rows whose schema does not exist (lost data: reported, never re-created empty)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)", [schemas])
+        present = {row[0] for row in cursor.fetchall()}
+    return [s for s in schemas if s not in present]
+
+
 class PendingOnlyExecutor(StandardExecutor):
     codename = "pending-only"
 
     def run_migrations(self, tenants=None):
         tenants = list(tenants or [])
+        public = get_public_schema_name()
+        missing = set(schemas_missing([t for t in tenants if t != public]))
+        if missing:
+            # One lost schema must not stop every other tenant's migrations (nor `make run`).
+            for schema in sorted(missing):
+                print(f"[pending-only] WARNING: tenant schema {schema!r} does not exist "
+                      "(its tenant row remains); skipped", file=sys.stderr)
+            tenants = [t for t in tenants if t not in missing]
         if any(self.options.get(option) for option in _SPECIAL_OPTIONS):
             return super().run_migrations(tenants=tenants)
-        public = get_public_schema_name()
         schemas = [t for t in tenants if t != public]
         pending = set(schemas_with_pending_migrations(schemas)) if schemas else set()
         if schemas and int(self.options.get("verbosity", 1)) >= 1:

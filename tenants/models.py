@@ -24,6 +24,7 @@ class Tenant(TenantMixin):
         POOL = "pool", _("in signup pool")
         ACTIVE = "active", _("active")
         SUSPENDED = "suspended", _("suspended")
+        DELETING = "deleting", _("marked for deletion")
 
     name = models.CharField(_("business name"), max_length=200, blank=True)
     subdomain = models.SlugField(_("subdomain"), max_length=63, unique=True, null=True, blank=True)
@@ -38,6 +39,12 @@ class Tenant(TenantMixin):
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
+    deleting_since = models.DateTimeField(
+        null=True, blank=True, help_text=_("When deletion was asked for; the schema is "
+                                           "dropped once the grace period has passed."))
+    # Made by a benchmark or a test for itself: the only tenants dropped without the
+    # deletion grace period (tenants.services.tenant_delete).
+    scratch = models.BooleanField(default=False, editable=False)
 
     # Schemas are built by tenants.provisioning (pool, clone or migrate), never on save().
     auto_create_schema = False

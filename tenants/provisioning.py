@@ -115,12 +115,15 @@ def template_ensure() -> Tenant:
     return template
 
 
-def tenant_schema_build(*, method: str = "auto") -> Tenant:
-    """A new pool-state tenant with a ready schema. `method`: auto, clone or migrate."""
+def tenant_schema_build(*, method: str = "auto", state: str = Tenant.State.POOL,
+                        name: str = "", scratch: bool = False) -> Tenant:
+    """A new tenant with a ready schema, by default a pool member. `method`: auto, clone or
+    migrate. The row is created in its final state (a benchmark's fleet is never a pool
+    member that a signup could claim in between)."""
     template = template_get() if method in {"auto", "clone"} else None
     if method == "clone" and template is None:
         raise LookupError("No template schema to clone; run signup_pool_fill first.")
-    tenant = Tenant(schema_name=schema_name_new(), state=Tenant.State.POOL)
+    tenant = Tenant(schema_name=schema_name_new(), state=state, name=name, scratch=scratch)
     with transaction.atomic():
         tenant.save()
         if template is not None:
@@ -160,12 +163,15 @@ def signup_pool_fill(*, target: int | None = None, batch: int | None = None) -> 
             cursor.execute("SELECT pg_advisory_unlock(%s)", [_POOL_LOCK_ID])
 
 
-def signup_pool_claim() -> Tenant:
+def signup_pool_claim(*, source: str = "pool") -> Tenant:
     """Take one pool member for a new tenant (inside the caller's transaction).
 
     SKIP LOCKED lets concurrent signups take different members. An empty pool builds one
-    on the spot: slower, never a failure.
+    on the spot: slower, never a failure. `source` "clone" or "migrate" skips the pool and
+    builds that way (what an empty pool, or a missing template, costs: `bench onboarding`).
     """
+    if source != "pool":
+        return tenant_schema_build(method=source)
     tenant = (Tenant.objects.select_for_update(skip_locked=True)
               .filter(state=Tenant.State.POOL).order_by("id").first())
     if tenant is None:

@@ -1,21 +1,25 @@
 """Tenant life cycle: create (signup and admin onboarding), suspend, reactivate."""
 
 import re
+import shutil
 import zoneinfo
+from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_public_schema_name, schema_context
 
-from tenants.exceptions import TenantFieldsInvalid, TenantStateInvalid
+from tenants.exceptions import TenantFieldsInvalid, TenantNotDeletable, TenantStateInvalid
 from tenants.models import Currency, Domain, Locale, Tenant
-from tenants.provisioning import signup_pool_claim, signup_pool_refill_if_low
+from tenants.provisioning import TEMPLATE_SCHEMA, signup_pool_claim, signup_pool_refill_if_low
+from tenants.signals import tenant_provisioned
 
 RESERVED_SUBDOMAINS = frozenset({
     "www", "api", "admin", "public", "app", "static", "media", "mail", "smtp", "ftp", "help",
@@ -101,8 +105,10 @@ def tenant_create(
     locale: str = Locale.VI,
     country: str | None = None,
     timezone_name: str | None = None,
+    scratch: bool = False,
 ) -> Tenant:
-    """Signup and admin onboarding: a usable tenant with its owner and MAIN branch."""
+    """Signup and admin onboarding: a usable tenant with its owner and MAIN branch.
+    `scratch`: made by a benchmark or test for itself (see tenant_delete)."""
     subdomain = subdomain.strip().lower()
     owner_email = owner_email.strip().lower()
     country, timezone_name = tenant_create_validate(
@@ -115,7 +121,7 @@ def tenant_create(
         tenant = tenant_provision(
             business_name=business_name.strip(), subdomain=subdomain, owner_email=owner_email,
             owner_password_hash=password_hash, currency=currency, locale=locale,
-            country=country, timezone_name=timezone_name)
+            country=country, timezone_name=timezone_name, scratch=scratch)
     except IntegrityError as exc:
         # Two signups raced for one subdomain; the unique constraint decided.
         raise TenantFieldsInvalid({"subdomain": [_("This subdomain is already taken.")]}) from exc
@@ -125,14 +131,14 @@ def tenant_create(
 @transaction.atomic
 def tenant_provision(
     *, business_name: str, subdomain: str, owner_email: str, owner_password_hash: str,
-    currency: str, locale: str, country: str, timezone_name: str,
+    currency: str, locale: str, country: str, timezone_name: str, scratch: bool = False,
+    source: str = "pool",
 ) -> Tenant:
-    """Claim a ready schema and fill in name, domain, owner and first branch. No validation."""
-    from crm.roles import OWNER
-    from crm.staff import MAIN_BRANCH_CODE, branch_create, staff_create
-
-    tenant = signup_pool_claim()
+    """Claim a ready schema and fill in name, domain, owner and first branch. No validation.
+    `source`: where the schema comes from (signup_pool_claim)."""
+    tenant = signup_pool_claim(source=source)
     tenant.name = business_name
+    tenant.scratch = scratch
     tenant.subdomain = subdomain
     tenant.state = Tenant.State.ACTIVE
     tenant.currency = currency
@@ -143,9 +149,11 @@ def tenant_provision(
     tenant.save()
     Domain.objects.create(domain=tenant_domain(subdomain), tenant=tenant, is_primary=True)
     with schema_context(tenant.schema_name), translation.override(locale):
-        branch = branch_create(code=MAIN_BRANCH_CODE, name=_("Main branch"))
-        staff_create(username=owner_email, email=owner_email, password_hash=owner_password_hash,
-                     roles=[OWNER], branches=[branch])
+        seeded = tenant_provisioned.send(sender=Tenant, tenant=tenant, owner_email=owner_email,
+                                         owner_password_hash=owner_password_hash)
+    if not seeded:
+        raise ImproperlyConfigured("No app answered tenant_provisioned: the tenant would have "
+                                   "no owner (is crm installed?).")
     transaction.on_commit(signup_pool_refill_if_low)
     return tenant
 
@@ -181,3 +189,73 @@ def tenant_size_bytes(tenant: Tenant) -> int:
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = %s AND c.relkind IN ('r', 'm')", [tenant.schema_name])
         return int(cursor.fetchone()[0])
+
+
+def tenant_files_root_remove(schema_name: str) -> None:
+    """Remove a tenant's files: every area keeps them under MEDIA_ROOT/<area>/<schema>/."""
+    media = Path(settings.MEDIA_ROOT)
+    if not media.is_dir():
+        return
+    for area in media.iterdir():
+        folder = area / schema_name
+        if area.is_dir() and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def tenant_deletable(tenant: Tenant, *, now=None) -> bool:
+    """A scratch tenant (made by a benchmark or test for itself), or one marked `deleting`
+    whose grace period (TENANT_DELETE_GRACE_DAYS) has passed. Never the platform itself,
+    the template or a pool member."""
+    if tenant.schema_name in {get_public_schema_name(), TEMPLATE_SCHEMA}:
+        return False
+    if tenant.state in {Tenant.State.TEMPLATE, Tenant.State.POOL}:
+        return False
+    if tenant.scratch:
+        return True
+    if tenant.state != Tenant.State.DELETING or tenant.deleting_since is None:
+        return False
+    grace = timedelta(days=settings.TENANT_DELETE_GRACE_DAYS)
+    return tenant.deleting_since + grace <= (now or timezone.now())
+
+
+def tenant_delete(*, tenant: Tenant, now=None) -> None:
+    """The one way a tenant's schema is ever dropped: schema, domains and row go together in
+    one transaction (PostgreSQL's DROP SCHEMA is transactional, so a crash leaves either
+    all three or none), the files after commit. Refuses any tenant `tenant_deletable`
+    does not allow."""
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+        if locked is None:
+            return  # already gone
+        if not tenant_deletable(locked, now=now):
+            raise TenantNotDeletable(
+                _("Tenant %(name)s is not marked for deletion (or its grace period has not "
+                  "passed); it was not deleted.") % {"name": locked})
+        schema_name = locked.schema_name
+        with connection.cursor() as cursor:
+            # Deferred checks still pending in this transaction would block the DROP.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE')
+        Domain.objects.filter(tenant_id=locked.pk).delete()
+        Tenant.objects.filter(pk=locked.pk).delete()
+        transaction.on_commit(lambda: tenant_files_root_remove(schema_name))
+    connection.set_schema_to_public()
+
+
+def tenants_scratch_delete(tenants) -> int:
+    """Drop the given scratch tenants (a benchmark's or test's own); returns how many."""
+    removed = 0
+    for tenant in tenants:
+        if not tenant.scratch:
+            raise TenantNotDeletable(_("Only scratch tenants are removed this way."))
+        tenant_delete(tenant=tenant)
+        removed += 1
+    return removed
+
+
+def tenant_scratch_mark(*, tenant: Tenant) -> Tenant:
+    """Mark a tenant that a benchmark or test has just made for itself (e.g. through the
+    signup API) as scratch, so that it may be removed without the grace period."""
+    Tenant.objects.filter(pk=tenant.pk).update(scratch=True)
+    tenant.scratch = True
+    return tenant

@@ -92,3 +92,51 @@ def test_the_heartbeat_stamps_a_running_job_from_its_own_connection(committed_te
                     break
                 time.sleep(0.01)
         assert job.heartbeat_at is not None and job.rows_processed == 7
+
+
+def test_a_job_no_worker_picked_up_is_failed_with_a_reason_and_can_be_rerun(acme, settings):
+    from django.db import connection
+
+    from exchange.services import export_job_rerun
+    from tests.conftest import api_client
+
+    now = timezone.now()
+    with schema_context(acme.schema_name):
+        fresh = _job(ExportJob, status="queued")
+        forgotten = _job(ExportJob, status="queued")
+        ExportJob.objects.filter(pk=forgotten.pk).update(
+            created_at=now - timedelta(seconds=settings.EXCHANGE_QUEUED_TIMEOUT + 1))
+    jobs_sweep(now=now)
+    with schema_context(acme.schema_name):
+        fresh.refresh_from_db()
+        forgotten.refresh_from_db()
+        assert fresh.status == "queued"
+        assert forgotten.status == "failed"
+        assert forgotten.errors[0]["code"] == "not_picked_up"
+        assert "5 phút" in forgotten.errors[0]["detail"]  # acme's language (vi), 5 minutes
+
+    owner = api_client(acme, "owner@acme.test")
+    with schema_context(acme.schema_name):
+        from django.contrib.auth.models import User
+
+        ExportJob.objects.filter(pk=forgotten.pk).update(
+            created_by=User.objects.get(username="owner@acme.test"), filters={"role": "agent"})
+    response = owner.post(f"/api/v1/exports/{forgotten.pk}/rerun")
+    assert response.status_code == 202, response.content
+    with schema_context(acme.schema_name):
+        again = ExportJob.objects.get(pk=response.json()["id"])
+        assert again.status == "queued" and again.filters == {"role": "agent"}
+        # Only a failed job runs again.
+        connection.tenant = acme
+        from exchange.exceptions import JobNotFinished
+
+        try:
+            export_job_rerun(job=again, user=again.created_by)
+        except JobNotFinished:
+            pass
+        else:
+            raise AssertionError("a queued job was rerun")
+    assert owner.post(f"/api/v1/exports/{again.pk}/rerun").status_code == 409
+    # Another user's export is not theirs to rerun.
+    assert api_client(acme, "manager@acme.test").post(
+        f"/api/v1/exports/{forgotten.pk}/rerun").status_code == 404

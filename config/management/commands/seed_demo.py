@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django_tenants.utils import schema_context
+from django_tenants.utils import schema_context, schema_exists
 
 from crm.models import Branch
 from crm.roles import ACCOUNTANT, CASHIER, MANAGER, SALESPERSON
@@ -51,6 +51,11 @@ class Command(BaseCommand):
             tenant = tenant_create(business_name="Cửa hàng Demo", subdomain=DEMO_SUBDOMAIN,
                                    owner_email=owner, owner_password=logins[owner],
                                    currency="VND", locale="vi")
+        elif not schema_exists(tenant.schema_name):
+            # Its data is gone; seeding an empty schema would hide that. Report and go on.
+            self.stderr.write(f"WARNING: the demo tenant's schema {tenant.schema_name!r} does "
+                              "not exist (its tenant row remains); the demo is not seeded.")
+            return
 
         with schema_context(tenant.schema_name), transaction.atomic():
             for code, name, address in BRANCHES:
