@@ -25,6 +25,7 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 # `make manage ARGS="migrate_schemas"`: any management command with the services up.
 manage: install

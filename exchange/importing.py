@@ -9,8 +9,8 @@ from crm.models import Customer
 from exchange import files
 from exchange.columns import REASON
 from exchange.models import ImportJob
+from exchange.planning import Plan, plan_build
 from exchange.reading import Book, book_read, problem
-from exchange.validate import Plan, plan_build
 from exchange.writing import plan_write
 from exchange.xlsx import workbook_write
 from finance.vouchers import opening_balance_set

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from crm.codes import customer_codes_next, customer_codes_reserve
 from crm.models import CustomerGroup
-from exchange.validate import Plan
+from exchange.planning import Plan
 
 _CUSTOMER_COLUMNS = (
     "code", "name", "name_key", "phone", "email", "address", "group_id", "owner_id", "role",
