@@ -51,7 +51,8 @@ def error_response(http_status: int, code: str, detail: str, fields=None, header
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):  # every service's typed error, one mapping
-        return error_response(exc.http_status, exc.code, exc.message, exc.fields)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return error_response(exc.http_status, exc.code, exc.message, exc.fields, headers)
     if isinstance(exc, DjangoValidationError):
         fields = _fields_from_django(exc)
         return error_response(status.HTTP_400_BAD_REQUEST, "invalid",

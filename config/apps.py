@@ -9,7 +9,12 @@ class ConfigConfig(AppConfig):
     verbose_name = "Configuration"
 
     def ready(self):
+        from django.contrib.auth.signals import user_login_failed
+
+        from saas_platform.login_throttle import on_login_failed
+
         celery_app_check()
+        user_login_failed.connect(on_login_failed, dispatch_uid="login_throttle")
 
 
 def celery_app_check() -> None:

@@ -194,6 +194,13 @@ if SITE_SCHEME == "https":
     # Behind the TLS-terminating proxy of deploy/nginx.conf.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+AUTHENTICATION_BACKENDS = [
+    # Refuses a username with too many failed logins this minute, whatever the address.
+    "saas_platform.login_throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURES_PER_MINUTE = env_int("LOGIN_FAILURES_PER_MINUTE", 10)
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -236,8 +243,9 @@ REST_FRAMEWORK = {
         "login": os.environ.get("LOGIN_THROTTLE_RATE", "10/min"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
-    # Proxies in front of the app, so throttles see the client's address.
-    "NUM_PROXIES": int(os.environ["NUM_PROXIES"]) if os.environ.get("NUM_PROXIES") else None,
+    # Proxies in front of the app whose X-Forwarded-For entries are trusted. 0 by default:
+    # without it DRF would take the whole header, which any client can set, as its address.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "DATETIME_FORMAT": "iso-8601",
 }
 SPECTACULAR_SETTINGS = {

@@ -12,6 +12,7 @@ class DomainError(Exception):
     http_status: int = 400
     default_message: str = ""
     fields: dict | None = None
+    retry_after: int | None = None  # seconds, for errors that say "not now" (429)
 
     def __init__(self, message: str | None = None, *, fields: dict | None = None):
         super().__init__(str(message if message is not None else self.default_message))

@@ -14,6 +14,7 @@ from api.base import APIView
 from api.throttles import LoginThrottle
 from crm.models import StaffBranch
 from crm.staff import staff_roles
+from saas_platform.login_throttle import login_allowed_check
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -34,7 +35,9 @@ class TokenView(APIView):
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = authenticate(request, username=serializer.validated_data["username"].strip().lower(),
+        username = serializer.validated_data["username"].strip().lower()
+        login_allowed_check(username)  # per username, whatever the address
+        user = authenticate(request, username=username,
                             password=serializer.validated_data["password"])
         if user is None or not user.is_active:
             raise AuthenticationFailed(_("Wrong username or password."), code="invalid_credentials")
