@@ -154,6 +154,9 @@ class Customer(models.Model):
             ("view_other_owner_customer", _("Can see customers of another owner")),
             ("view_all_branches_customer", _("Can see customers of every branch")),
             ("merge_customer", _("Can merge customers")),
+            # Jobs (imports, exports, statement batches) hold customers' data: each is its
+            # creator's, unless this is granted (the owner role has it; no other by default).
+            ("view_all_jobs", _("Can see every user's imports, exports and statement batches")),
         ]
         constraints = [
             # A phone belongs to one active customer at a time.

@@ -37,7 +37,8 @@ _CUSTOMER_ADMIN = {"crm.delete_customer", "crm.merge_customer"}
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     OWNER: _BRANCH_ADMIN | _STAFF_ADMIN | _EDIT | _ALL_BRANCHES | _OTHER_OWNERS
-    | _CROSS_OWNER_EDIT | _GROUP_ADMIN | _CUSTOMER_ADMIN | {"crm.delete_customergroup"},
+    | _CROSS_OWNER_EDIT | _GROUP_ADMIN | _CUSTOMER_ADMIN | {"crm.delete_customergroup"}
+    | {"crm.view_all_jobs"},
     MANAGER: _BRANCH_ADMIN | {"auth.view_user"} | _EDIT | _OTHER_OWNERS | _CROSS_OWNER_EDIT
     | _GROUP_ADMIN | _CUSTOMER_ADMIN,
     ACCOUNTANT: {"crm.view_branch"} | _EDIT | _ALL_BRANCHES | _OTHER_OWNERS,

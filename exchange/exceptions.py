@@ -13,3 +13,10 @@ class JobNotFinished(DomainError):
 class FileExpired(DomainError):
     code, http_status = "file_expired", 404
     default_message = _("This file has expired or does not exist any more.")
+
+
+class JobNotFound(DomainError):
+    """No such job, or not one this user may see (the same answer for both)."""
+
+    code, http_status = "not_found", 404
+    default_message = _("Not found.")

@@ -6,7 +6,6 @@ import secrets
 
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -18,6 +17,7 @@ from api.base import APIView
 from exchange import files
 from exchange.columns import LANGUAGES, lang_or_default
 from exchange.models import ExportJob, ImportJob
+from exchange.selectors import export_job_get, import_job_get
 from exchange.services import (
     export_job_create,
     export_job_rerun,
@@ -138,7 +138,7 @@ class ImportJobView(APIView):
 
     @extend_schema(responses={200: ImportJobSerializer})
     def get(self, request, pk):
-        job = get_object_or_404(ImportJob, pk=pk)
+        job = import_job_get(user=request.user, pk=pk)
         return Response(ImportJobSerializer(job, context={"request": request}).data)
 
 
@@ -147,7 +147,7 @@ class ImportRerunView(APIView):
 
     @extend_schema(request=None, responses={202: dict})
     def post(self, request, pk):
-        job = get_object_or_404(ImportJob, pk=pk)
+        job = import_job_get(user=request.user, pk=pk)
         return _accepted(import_job_rerun(job=job, user=request.user))
 
 
@@ -168,7 +168,7 @@ class ImportErrorFileView(APIView):
 
     @extend_schema(responses={(200, XLSX): bytes})
     def get(self, request, pk):
-        job = get_object_or_404(ImportJob, pk=pk)
+        job = import_job_get(user=request.user, pk=pk)
         return _file_response(job, job.error_file_path, request.query_params.get("key"),
                               f"import-{job.pk}-errors.xlsx")
 
@@ -193,17 +193,12 @@ class ExportCustomersView(APIView):
         return _accepted(job)
 
 
-def _own_export(request, pk) -> ExportJob:
-    # An export holds what its creator may see: only they fetch it.
-    return get_object_or_404(ExportJob, pk=pk, created_by=request.user)
-
-
 class ExportJobView(APIView):
     permission_classes = [CanExport]
 
     @extend_schema(responses={200: ExportJobSerializer})
     def get(self, request, pk):
-        job = _own_export(request, pk)
+        job = export_job_get(user=request.user, pk=pk)
         return Response(ExportJobSerializer(job, context={"request": request}).data)
 
 
@@ -212,7 +207,7 @@ class ExportRerunView(APIView):
 
     @extend_schema(request=None, responses={202: dict})
     def post(self, request, pk):
-        job = _own_export(request, pk)
+        job = export_job_get(user=request.user, pk=pk)
         return _accepted(export_job_rerun(job=job, user=request.user))
 
 
@@ -221,6 +216,6 @@ class ExportFileView(APIView):
 
     @extend_schema(responses={(200, XLSX): bytes})
     def get(self, request, pk):
-        job = _own_export(request, pk)
+        job = export_job_get(user=request.user, pk=pk)
         return _file_response(job, job.file_path, request.query_params.get("key"),
                               f"customers-{job.pk}.xlsx")
