@@ -3,6 +3,7 @@ transaction, then write the error workbook of the rows that failed."""
 
 import time
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Customer
@@ -58,18 +59,24 @@ def import_execute(job: ImportJob, *, heartbeat=None, timings: dict | None = Non
         timings[f"write: {name}"] = now - last[0]
         last[0] = now
 
+    def done_in_the_same_transaction(result) -> None:
+        # The job says `done` in the transaction that wrote the rows: a worker that dies
+        # after the commit cannot leave a job claiming that nothing was written.
+        _still_ours(job.pk)
+        fields.update(status=ImportJob.Status.DONE, created=result.created,
+                      updated=result.updated, contacts_created=result.contacts_created,
+                      opening_balances_posted=bool(result.openings))
+        ImportJob.objects.filter(pk=job.pk).update(finished_at=timezone.now(), **fields)
+
     try:
-        result = plan_write(plan, user_id=job.created_by_id, openings_post=openings,
-                            audit_note=_("Import #%(id)d") % {"id": job.pk},
-                            before_commit=lambda: _still_ours(job.pk), stage=stage)
+        plan_write(plan, user_id=job.created_by_id, openings_post=openings,
+                   audit_note=_("Import #%(id)d") % {"id": job.pk},
+                   before_commit=done_in_the_same_transaction, stage=stage)
     except DomainError as exc:  # e.g. finance refusing an opening balance
         return {**fields, "status": ImportJob.Status.FAILED,
                 "errors": fields["errors"] + [problem("write_refused", _(
                     "Nothing was written: %(reason)s") % {"reason": exc})]}
     timings["write"] = time.perf_counter() - started
-    fields.update(status=ImportJob.Status.DONE, created=result.created, updated=result.updated,
-                  contacts_created=result.contacts_created,
-                  opening_balances_posted=bool(result.openings))
     return fields
 
 

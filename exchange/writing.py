@@ -74,7 +74,8 @@ def _groups_create(plan: Plan) -> dict:
 def plan_write(plan: Plan, *, user_id: int | None, openings_post=None, audit_note: str = "",
                before_commit=None, stage=None) -> WriteResult:
     """Write every valid row of the plan, all or nothing. `openings_post`, when given,
-    posts each created customer's opening receivable in the same transaction."""
+    posts each created customer's opening receivable in the same transaction;
+    `before_commit(result)` runs last inside it."""
     result = WriteResult()
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -138,7 +139,7 @@ def plan_write(plan: Plan, *, user_id: int | None, openings_post=None, audit_not
         if stage:
             stage("opening balances")
         if before_commit is not None:
-            before_commit()
+            before_commit(result)
     if stage:
         stage("commit (deferred foreign key checks)")
     return result

@@ -140,3 +140,28 @@ def test_a_job_no_worker_picked_up_is_failed_with_a_reason_and_can_be_rerun(acme
     # Another user's export is not theirs to rerun.
     assert api_client(acme, "manager@acme.test").post(
         f"/api/v1/exports/{forgotten.pk}/rerun").status_code == 404
+
+
+def test_an_import_whose_worker_dies_after_the_commit_says_done(acme):
+    """Before: the job was marked done only after the write's commit, so a worker killed in
+    between left it `writing`, and the sweeper then said nothing was written."""
+    from django.db import connection
+
+    from exchange.importing import import_execute
+    from exchange.services import _claim
+    from tests.conftest import api_client
+    from tests.exchange.factories import upload, vn_customers, workbook_bytes
+
+    owner = api_client(acme, "owner@acme.test")
+    response = upload(owner, workbook_bytes(vn_customers(3, start=900)))
+    job_id = response.json()["id"]
+    with schema_context(acme.schema_name):
+        connection.tenant = acme
+        assert _claim(ImportJob, job_id, ImportJob.Status.VALIDATING)
+        import_execute(ImportJob.objects.get(pk=job_id))  # ... and the worker dies here
+        job = ImportJob.objects.get(pk=job_id)
+        assert job.status == "done" and job.created == 3 and job.finished_at is not None
+    stale = timezone.now() + timedelta(seconds=settings.EXCHANGE_HEARTBEAT_TIMEOUT + 60)
+    jobs_sweep(now=stale)
+    with schema_context(acme.schema_name):
+        assert ImportJob.objects.get(pk=job_id).status == "done"
