@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from crm.models import Customer
 from crm.normalize import InvalidPhone, name_clean, name_key, phone_normalize
-from saas_platform.money import InvalidAmount, amount_parse
+from saas_platform.money import AmountTooLarge, InvalidAmount, amount_parse
 
 LANGUAGES = ("vi", "zh-hant", "en")
 
@@ -193,6 +193,9 @@ class FieldCleaner:
             return
         try:
             amount = amount_parse(raw, currency)
+        except AmountTooLarge:
+            self.problem(field, "invalid_amount", _("The amount is too large."))
+            return
         except InvalidAmount:
             self.problem(field, "invalid_amount",
                          _("“%(value)s” is not an amount in %(currency)s.")
@@ -200,9 +203,6 @@ class FieldCleaner:
             return
         if amount < 0:
             self.problem(field, "negative_amount", _("The amount cannot be negative."))
-            return
-        if amount >= Decimal("1e16"):
-            self.problem(field, "invalid_amount", _("The amount is too large."))
             return
         self.cleaned[field] = amount
 

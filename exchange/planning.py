@@ -14,7 +14,7 @@ from crm.selectors import customer_can_edit, customer_visible
 from exchange.cleaning import contacts_clean, customers_clean
 from exchange.columns import CONTACT_COLUMNS, CUSTOMER_COLUMNS, header_lookup
 from exchange.reading import Book, cell_ref, problem
-from saas_platform.money import InvalidAmount, amount_parse
+from saas_platform.money import AmountTooLarge, InvalidAmount, amount_parse
 
 _HEADER_LOOKUP = {"customers": header_lookup(CUSTOMER_COLUMNS),
                   "contacts": header_lookup(CONTACT_COLUMNS)}
@@ -177,6 +177,9 @@ def _customers_clean(book, plan, region, currency) -> list[CustomerRow]:
                 row.opening_receivable = amount_parse(raw_opening, currency)
                 if row.opening_receivable < 0:
                     raise InvalidAmount(raw_opening)
+            except AmountTooLarge:
+                plan.fail("customers", sheet, number, "opening_receivable", "invalid_amount",
+                          _("The amount is too large."))
             except InvalidAmount:
                 plan.fail("customers", sheet, number, "opening_receivable", "invalid_amount",
                           _("“%(value)s” is not a positive amount in %(currency)s.")

@@ -12,8 +12,16 @@ _GROUPED = re.compile(r"^\d{1,3}([.,]\d{3})+$")
 _NOISE = re.compile(r"[\s\u00a0₫đ$¥元NT]|VND|TWD|CNY|USD|RMB", re.IGNORECASE)
 
 
+# Amount columns are NUMERIC(18, 2): every amount is below this, in any currency.
+AMOUNT_LIMIT = Decimal("1e16")
+
+
 class InvalidAmount(ValueError):
     pass
+
+
+class AmountTooLarge(InvalidAmount):
+    """A number, but not below AMOUNT_LIMIT (it could not be stored)."""
 
 
 def decimals(currency: str) -> int:
@@ -55,6 +63,8 @@ def amount_parse(value, currency: str) -> Decimal:
         amount = -amount if negative else amount
     if not amount.is_finite():
         raise InvalidAmount(value)
+    if abs(amount) >= AMOUNT_LIMIT:
+        raise AmountTooLarge(value)
     if amount != quantize(amount, currency):
         raise InvalidAmount(value)
     return quantize(amount, currency)

@@ -150,3 +150,17 @@ def test_a_malformed_request_is_a_400_not_a_job(acme, owner):
     response = owner.post("/api/v1/imports/customers", {"mode": "sometimes"}, format="multipart")
     assert response.status_code == 400
     assert set(response.json()["fields"]) == {"file", "mode"}
+
+
+def test_huge_numbers_in_cells_are_row_errors_not_an_internal_error(acme):
+    owner = api_client(acme, "owner@acme.test")
+    rows = [customer(code="TKH00001", name="Số lớn", phone="0912 555 001", credit_limit=1e30),
+            customer(code="TKH00002", name="Số lớn 2", phone="0912 555 002",
+                     opening_receivable=1e30),
+            customer(code="TKH00003", name="Số lớn 3", phone="0912 555 003",
+                     credit_limit="1" * 31)]
+    job = import_through_api(owner, acme, workbook_bytes(rows))
+    assert job["status"] == "failed"
+    codes = {(e["row"], e["code"]) for e in job["errors"]}
+    assert codes == {(2, "invalid_amount"), (3, "invalid_amount"), (4, "invalid_amount")}
+    assert all(e["column"] for e in job["errors"])

@@ -37,3 +37,14 @@ def test_grouped_thousands_round_trip(n, currency):
 @given(st.decimals(min_value=-10**9, max_value=10**9, places=2))
 def test_two_decimal_round_trip(amount):
     assert amount_parse(f"{amount:,.2f}", "USD") == quantize(amount, "USD")
+
+
+@pytest.mark.parametrize("value", [1e30, "1" * 31, Decimal("1E+999999"),
+                                   "10.000.000.000.000.000", -1e17])
+def test_amounts_beyond_what_numeric_18_2_holds_are_refused(value):
+    """Before: 1e30 raised decimal.InvalidOperation (an internal error) in quantize."""
+    from saas_platform.money import AmountTooLarge
+
+    with pytest.raises(AmountTooLarge):
+        amount_parse(value, "VND")
+    assert amount_parse("9999999999999999", "VND") == Decimal("9999999999999999")
