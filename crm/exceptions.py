@@ -63,49 +63,39 @@ class CustomerCodeTaken(CrmError):
 
 class CustomerParentInvalid(CrmError):
     code, http_status = "customer_parent_invalid", 409
-    pass
 
 
 class CustomerReferrerInvalid(CrmError):
     code, http_status = "customer_referrer_invalid", 409
-    pass
 
 
 class CustomerEditForbidden(CrmError):
     code, http_status = "customer_edit_forbidden", 403
-    pass
 
 
 class CustomerDeactivateBlocked(CrmError):
     code, http_status = "customer_has_receivable", 409
-    pass
 
 
 class CustomerDeleteBlocked(CrmError):
     code, http_status = "customer_in_use", 409
-    pass
 
 
 class CustomerInactive(CrmError):
     code, http_status = "customer_inactive", 409
-    pass
 
 
 class CustomerMergeConflict(CrmError):
     code, http_status = "customer_merge_conflict", 409
-    pass
 
 
 class DepartmentNameTaken(CrmError):
     code, http_status = "department_name_taken", 409
-    pass
 
 
 class GroupTaken(CrmError):
     code, http_status = "group_taken", 409
-    pass
 
 
 class GroupInUse(CrmError):
     code, http_status = "group_in_use", 409
-    pass

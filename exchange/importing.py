@@ -22,6 +22,11 @@ from tenants.current import tenant_current
 def import_execute(job: ImportJob, *, heartbeat=None, timings: dict | None = None) -> dict:
     """Returns the job's final fields. Raises BadFile for a file that is not the template."""
     timings = {} if timings is None else timings
+    if job.created_by is None or not job.created_by.is_active:
+        # Whose rights would apply? Nobody's: never write without them.
+        return {"status": ImportJob.Status.FAILED, "errors": [problem(
+            "creator_unavailable", _("The import was stopped: the user who started it no "
+                                     "longer exists or was deactivated."))]}
     tenant = tenant_current()
     started = time.perf_counter()
     book = book_read(files.absolute(job.upload_path), filename=job.original_name)

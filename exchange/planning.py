@@ -9,8 +9,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from crm.models import Branch, CustomerGroup, StaffBranch
+from crm.models import Branch, Customer, CustomerGroup, StaffBranch
 from crm.selectors import customer_can_edit, customer_visible
+from crm.services.customers import customer_deactivate_blockers, customer_reactivate_blockers
 from exchange.cleaning import contacts_clean, customers_clean
 from exchange.columns import CONTACT_COLUMNS, CUSTOMER_COLUMNS, header_lookup
 from exchange.reading import Book, cell_ref, problem
@@ -143,11 +144,12 @@ def plan_build(book: Book, *, match: str, region: str, currency: str, user_id: i
         progress(len(book.customers.rows))
     _customers_match(rows, plan, match, book.customers.title)
     _customers_permitted(rows, plan, user_id, book.customers.title)
+    _customers_lifecycle(rows, plan, book.customers.title)
     _customers_references(rows, plan, refs, book.customers.title)
     contacts = _contacts_clean(book, plan, region)
     if progress:
         progress(len(book.contacts.rows))
-    _cascade(rows, contacts, plan, book)
+    _cascade(rows, contacts, plan, book, user_id)
     plan.customers = [r for r in rows if r.number not in plan.failed_rows["customers"]]
     plan.contacts = [c for c in contacts if c.number not in plan.failed_rows["contacts"]]
     known_groups = set(refs.groups)
@@ -243,6 +245,18 @@ def _customers_match(rows, plan, match, sheet) -> None:
                       % {"phone": phone, "code": by_phone[phone][1]})
 
 
+def _only_visible(found: dict, user_id: int | None, *, edit: bool = False) -> dict:
+    """The saved customers of `found` ({key: (id, code)}) that the import's user may see
+    (and edit, with `edit`); the rest are answered as if they did not exist."""
+    if not found or user_id is None:
+        return {}
+    user = get_user_model().objects.get(pk=user_id)
+    visible = customer_visible(user).filter(id__in={ref[0] for ref in found.values()})
+    allowed = {c.id for c in visible.only("id", "owner")
+               if not edit or customer_can_edit(user, c)}
+    return {key: ref for key, ref in found.items() if ref[0] in allowed}
+
+
 def _customers_permitted(rows, plan, user_id, sheet) -> None:
     """An import changes only customers its user may see and edit, as the API would."""
     existing = {row.existing_id for row in rows if row.existing_id}
@@ -257,6 +271,47 @@ def _customers_permitted(rows, plan, user_id, sheet) -> None:
             plan.fail("customers", sheet, row.number, "code", "edit_forbidden",
                       _("You may not change customer %(code)s (another branch's or another "
                         "salesperson's).") % {"code": row.clean.get("code", "")})
+
+
+def _customers_lifecycle(rows, plan, sheet) -> None:
+    """The API's status rules, row by row: deactivate only what may be deactivated (no
+    receivable, ...), never reactivate a merged customer."""
+    changing = {row.existing_id: row for row in rows
+                if row.existing_id and row.clean.get("status")}
+    if not changing:
+        return
+    for customer in Customer.objects.filter(id__in=changing).select_related("merged_into"):
+        row = changing[customer.id]
+        wanted = row.clean["status"]
+        if wanted == customer.status:
+            continue
+        if wanted == Customer.Status.INACTIVE:
+            reasons = customer_deactivate_blockers(customer)
+        else:
+            reasons = customer_reactivate_blockers(customer)
+        if reasons:
+            plan.fail("customers", sheet, row.number, "status", "status_change_refused",
+                      " ".join(reasons))
+
+
+def _parent_cycles(rows, plan, sheet) -> None:
+    """No parent company chain may loop, counting the saved links and the file's together."""
+    parent_of = dict(Customer.objects.filter(parent__isnull=False)
+                     .values_list("code", "parent__code"))
+    for row in rows:
+        if row.clean.get("code") and row.parent_code:
+            parent_of[row.clean["code"]] = row.parent_code
+    for row in rows:
+        code = row.clean.get("code")
+        if not code or not row.parent_code or row.parent_code == code:
+            continue
+        seen, node = {code}, row.parent_code
+        while node is not None and node not in seen:
+            seen.add(node)
+            node = parent_of.get(node)
+        if node == code:
+            plan.fail("customers", sheet, row.number, "parent_code", "parent_cycle",
+                      _("Parent links would form a cycle."))
 
 
 def _customers_references(rows, plan, refs, sheet) -> None:
@@ -290,13 +345,16 @@ def _customers_references(rows, plan, refs, sheet) -> None:
         elif row.opening_receivable and row.clean.get("status", "active") != "active":
             plan.fail("customers", sheet, row.number, "opening_receivable", "inactive",
                       _("An inactive customer cannot get an opening receivable."))
+    _parent_cycles(rows, plan, sheet)
     # Parents by code and referrers by phone: in the tenant or in this file.
     in_file_codes = {r.clean["code"]: r for r in rows if r.clean.get("code")}
     in_file_phones = {r.clean["phone"]: r for r in rows if r.clean.get("phone")}
-    parents = customer_code_conflicts([r.parent_code for r in rows
-                                       if r.parent_code and r.parent_code not in in_file_codes])
-    referrers = customer_phone_conflicts([r.referrer_phone for r in rows if r.referrer_phone
-                                          and r.referrer_phone not in in_file_phones])
+    parents = _only_visible(customer_code_conflicts(
+        [r.parent_code for r in rows if r.parent_code and r.parent_code not in in_file_codes]),
+        refs.user_id)
+    referrers = _only_visible(customer_phone_conflicts(
+        [r.referrer_phone for r in rows
+         if r.referrer_phone and r.referrer_phone not in in_file_phones]), refs.user_id)
     for row in rows:
         if row.parent_code:
             if row.parent_code == row.clean.get("code"):
@@ -332,14 +390,17 @@ def _contacts_clean(book, plan, region) -> list[ContactRow]:
     return rows
 
 
-def _cascade(rows, contacts, plan, book) -> None:
+def _cascade(rows, contacts, plan, book, user_id) -> None:
     """Contacts need their customer; in `valid_rows` a row referring to a failed row fails
     too (so every written reference resolves)."""
     customers_sheet, contacts_sheet = book.customers.title, book.contacts.title
     in_file = {r.clean["code"]: r for r in rows if r.clean.get("code")}
     by_phone = {r.clean["phone"]: r for r in rows if r.clean.get("phone")}
-    saved = customer_code_conflicts([c.customer_code for c in contacts
-                                     if c.customer_code and c.customer_code not in in_file])
+    # A contact is added to a saved customer only if the user may edit that customer; one
+    # they may not see reads as unknown (the import must not confirm that a code exists).
+    saved = _only_visible(customer_code_conflicts(
+        [c.customer_code for c in contacts if c.customer_code and c.customer_code not in in_file]),
+        user_id, edit=True)
     failed = plan.failed_rows["customers"]
     changed = True
     while changed:

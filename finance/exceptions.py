@@ -46,42 +46,34 @@ class PaymentRequired(FinanceError):
 
 class PaymentExceedsReceivable(FinanceError):
     code, http_status = "payment_exceeds_receivable", 409
-    pass
 
 
 class PrepaidNotAllowed(FinanceError):
     code, http_status = "prepaid_not_allowed", 409
-    pass
 
 
 class InsufficientPrepaid(FinanceError):
     code, http_status = "insufficient_prepaid", 409
-    pass
 
 
 class InsufficientCoins(FinanceError):
     code, http_status = "insufficient_coins", 409
-    pass
 
 
 class CustomerNotAtBranch(FinanceError):
     code, http_status = "customer_not_at_branch", 409
-    pass
 
 
 class InvalidStatus(FinanceError):
     code, http_status = "invalid_status", 409
-    pass
 
 
 class OpeningBalanceExists(FinanceError):
     code, http_status = "opening_balance_exists", 409
-    pass
 
 
 class InUse(FinanceError):
     code, http_status = "in_use", 409
-    pass
 
 
 class InvalidFinanceInput(FinanceError):

@@ -226,14 +226,10 @@ def _status_set(customer: Customer, status: str, actor: User, action: str,
     return customer
 
 
-@transaction.atomic
-def customer_deactivate(*, actor: User, customer: Customer, note: str = "") -> Customer:
-    """Only with zero receivable (and whatever finance's guards say) and no active
-    subsidiary."""
-    customer = customer_lock(customer.id)
-    _require_edit(actor, customer)
-    if customer.status == Customer.Status.INACTIVE:
-        return customer
+def customer_deactivate_blockers(customer: Customer) -> list[str]:
+    """Why this customer may not be made inactive (empty: it may). The one rule, for the
+    API, the web app and the import alike: zero receivable (and finance's guards), no
+    active subsidiary."""
     reasons = hooks.customer_deactivate_blockers(customer)
     if customer.receivable_amount != 0 and not reasons:
         reasons = [_("The customer still owes %(amount)s.")
@@ -242,6 +238,26 @@ def customer_deactivate(*, actor: User, customer: Customer, note: str = "") -> C
     if active_children.exists():
         codes = ", ".join(active_children.values_list("code", flat=True)[:5])
         reasons.append(_("Subsidiaries are still active: %(codes)s.") % {"codes": codes})
+    return reasons
+
+
+def customer_reactivate_blockers(customer: Customer) -> list[str]:
+    """Why this inactive customer may not be made active again: a merged one stays merged."""
+    if customer.merged_into_id:
+        return [_("Customer %(code)s was merged into %(target)s.")
+                % {"code": customer.code, "target": customer.merged_into.code}]
+    return []
+
+
+@transaction.atomic
+def customer_deactivate(*, actor: User, customer: Customer, note: str = "") -> Customer:
+    """Only with zero receivable (and whatever finance's guards say) and no active
+    subsidiary."""
+    customer = customer_lock(customer.id)
+    _require_edit(actor, customer)
+    if customer.status == Customer.Status.INACTIVE:
+        return customer
+    reasons = customer_deactivate_blockers(customer)
     if reasons:
         raise CustomerDeactivateBlocked(
             _("Customer %(code)s cannot be deactivated: %(reasons)s")
@@ -256,9 +272,9 @@ def customer_reactivate(*, actor: User, customer: Customer, note: str = "") -> C
     _require_edit(actor, customer)
     if customer.status == Customer.Status.ACTIVE:
         return customer
-    if customer.merged_into_id:
-        raise CustomerInactive(_("Customer %(code)s was merged into %(target)s.")
-                               % {"code": customer.code, "target": customer.merged_into.code})
+    reasons = customer_reactivate_blockers(customer)
+    if reasons:
+        raise CustomerInactive(" ".join(reasons))
     customer.status = Customer.Status.ACTIVE
     _check_links(customer)
     _check_unique(customer)
