@@ -32,6 +32,7 @@ from crm.selectors import (
     customer_code_conflicts,
     customer_name_conflicts,
     customer_phone_conflicts,
+    customer_visible,
 )
 from crm.staff import staff_primary_branch
 from crm.validation import FieldProblem, customer_fields_clean
@@ -171,9 +172,20 @@ def customer_create(*, actor: User, **fields) -> Customer:
     _check_links(customer)
     _check_unique(customer)
     _save(customer)
+    _require_still_visible(actor, customer)
     audit_record(customer=customer, action=CustomerAudit.Action.CREATE, actor=actor,
                  changes=audit_diff({}, audit_snapshot(customer, AUDITED)))
     return customer
+
+
+def _require_still_visible(actor: User, customer: Customer) -> None:
+    """A change that would hide the customer from its own actor (a salesperson setting
+    another branch as home, or another owner) is refused; the transaction rolls back."""
+    if not customer_visible(actor).filter(pk=customer.pk).exists():
+        raise CustomerEditForbidden(
+            _("After this change you could no longer see customer %(code)s (another branch's "
+              "or another salesperson's), so it was not saved.") % {"code": customer.code},
+            fields={"home_branch": [_("You would no longer see this customer.")]})
 
 
 def _require_edit(actor: User, customer: Customer) -> None:
@@ -188,6 +200,7 @@ def customer_update(*, actor: User, customer: Customer, **fields) -> Customer:
     """Change the given fields. `status` goes through deactivate/reactivate rules."""
     customer = customer_lock(customer.id)
     _require_edit(actor, customer)
+    visible_before = customer_visible(actor).filter(pk=customer.pk).exists()
     plain, references = _prepare(fields, partial=True)
     status = plain.pop("status", None)
     if "owner" in references and references["owner"] != customer.owner:
@@ -204,6 +217,8 @@ def customer_update(*, actor: User, customer: Customer, **fields) -> Customer:
     _check_unique(customer)
     customer.updated_by = actor
     _save(customer)
+    if visible_before:
+        _require_still_visible(actor, customer)
     changes = audit_diff(before, audit_snapshot(customer, AUDITED))
     if changes:
         audit_record(customer=customer, action=CustomerAudit.Action.UPDATE, actor=actor,

@@ -298,3 +298,16 @@ def test_openapi_schema_documents_customers(public_client, acme):
     paths = schema["paths"]
     assert "/customers" in paths and "/customers/{id}/contacts" in paths
     assert "/customers/{id}/deactivate" in paths and "/customers/{id}/audit" in paths
+
+
+def test_creating_a_customer_one_could_not_see_is_a_4xx_and_writes_nothing(acme):
+    with schema_context(acme.schema_name):
+        other = branch("B2").pk
+    sales = api_client(acme, "sales@acme.test")  # MAIN only
+    response = sales.post("/api/v1/customers", {"name": "Khách chi nhánh khác",
+                                                "phone": "0912 345 999", "home_branch": other,
+                                                "shared": False}, format="json")
+    assert response.status_code == 403, response.content
+    assert response.json()["code"] == "customer_edit_forbidden"
+    with schema_context(acme.schema_name):
+        assert not Customer.objects.filter(name="Khách chi nhánh khác").exists()

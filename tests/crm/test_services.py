@@ -267,3 +267,25 @@ def test_taiwan_tenant_normalises_with_its_region(in_globex):
 
 def test_next_phone_helper_gives_valid_numbers(in_acme):
     assert customer(phone=next_phone()).phone.startswith("+84912")
+
+
+def test_a_change_that_would_hide_the_customer_from_its_actor_is_refused(acme):
+    """Before: a salesperson setting another branch as home wrote, then the API answered
+    500 (the saved customer was invisible to the very request that saved it)."""
+    from django_tenants.utils import schema_context
+
+    from crm.exceptions import CustomerEditForbidden
+    from crm.models import Branch, Customer
+    from tests.crm.factories import customer, user
+
+    with schema_context(acme.schema_name):
+        sales = user("sales")  # MAIN only, cannot see other branches
+        other = Branch.objects.get(code="B2")
+        with pytest.raises(CustomerEditForbidden):
+            customer(actor=sales, name="Ẩn đi", home_branch=other, shared=False)
+        assert not Customer.objects.filter(name="Ẩn đi").exists()
+        mine = customer(actor=sales, name="Của tôi")
+        with pytest.raises(CustomerEditForbidden):
+            customer_update(actor=sales, customer=mine, home_branch=other, shared=False)
+        mine.refresh_from_db()
+        assert mine.home_branch.code == "MAIN"
