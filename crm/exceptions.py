@@ -26,11 +26,18 @@ def _ref(customer) -> dict:
     return {"id": customer.id, "code": customer.code, "name": customer.name}
 
 
+# Each "taken" error names the customer holding the value only when the actor may see
+# it (`existing`); otherwise it says the value is taken and nothing more.
+
 class CustomerNameTaken(CrmError):
     code, http_status = "customer_name_taken", 409
 
-    def __init__(self, existing):
+    def __init__(self, existing=None):
         self.existing = existing
+        if existing is None:
+            super().__init__(_("The name is already used by another customer."),
+                             fields={"name": [_("Already used by another customer.")]})
+            return
         super().__init__(
             _("The name is already used by customer %(code)s %(name)s.")
             % {"code": existing.code, "name": existing.name},
@@ -41,8 +48,12 @@ class CustomerNameTaken(CrmError):
 class CustomerPhoneTaken(CrmError):
     code, http_status = "customer_phone_taken", 409
 
-    def __init__(self, existing):
+    def __init__(self, existing=None):
         self.existing = existing
+        if existing is None:
+            super().__init__(_("The phone number belongs to another active customer."),
+                             fields={"phone": [_("Already used by another customer.")]})
+            return
         super().__init__(
             _("The phone number belongs to another active customer: %(code)s %(name)s.")
             % {"code": existing.code, "name": existing.name},
@@ -53,8 +64,12 @@ class CustomerPhoneTaken(CrmError):
 class CustomerCodeTaken(CrmError):
     code, http_status = "customer_code_taken", 409
 
-    def __init__(self, existing):
+    def __init__(self, existing=None):
         self.existing = existing
+        if existing is None:
+            super().__init__(_("The code is already used by another customer."),
+                             fields={"code": [_("Already used.")]})
+            return
         super().__init__(
             _("The code %(code)s is already used by %(name)s.")
             % {"code": existing.code, "name": existing.name},

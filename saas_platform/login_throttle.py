@@ -26,21 +26,17 @@ def _normal(username) -> str:
     return str(username or "").strip().lower()[:150]
 
 
-def _key(username: str, window: int) -> str:
-    return f"login-failures:{window}:{_normal(username)}"
-
-
-def _window(now: float) -> int:
-    return int(now // WINDOW_SECONDS)
+def _key(username) -> str:
+    return f"login-failures:{_normal(username)}"
 
 
 def login_retry_after(username) -> int:
     """Seconds until `username` may try again; 0 when it may now."""
-    now = time.time()
-    failures = cache.get(_key(username, _window(now)), 0)
-    if failures < settings.LOGIN_FAILURES_PER_MINUTE:
+    found = cache.get_many([_key(username), _key(username) + ":since"])
+    failures, since = found.get(_key(username), 0), found.get(_key(username) + ":since")
+    if failures < settings.LOGIN_FAILURES_PER_MINUTE or since is None:
         return 0
-    return max(1, int(WINDOW_SECONDS - now % WINDOW_SECONDS))
+    return max(1, int(since + WINDOW_SECONDS - time.time()) + 1)
 
 
 class LoginThrottled(DomainError):
@@ -58,12 +54,16 @@ def login_allowed_check(username) -> None:
 
 
 def login_failure_count(username) -> None:
-    key = _key(username, _window(time.time()))
-    cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
+    """Count one failure; the count lives WINDOW_SECONDS from the first failure (a window
+    that starts with the first guess, so no boundary halves the limit)."""
+    key = _key(username)
+    if cache.add(key, 0, timeout=WINDOW_SECONDS):
+        cache.set(key + ":since", time.time(), timeout=WINDOW_SECONDS)
     try:
-        cache.incr(key)
+        cache.incr(key)  # Redis keeps the key's expiry
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
+        cache.set(key, 1, timeout=WINDOW_SECONDS)
+        cache.set(key + ":since", time.time(), timeout=WINDOW_SECONDS)
 
 
 def on_login_failed(sender, credentials, request=None, **kwargs) -> None:

@@ -53,67 +53,82 @@ def _not_found(field: str) -> FieldProblem:
     return FieldProblem(field, "not_found", _("No such record."))
 
 
-def _resolve_references(fields: dict, problems: list[FieldProblem]) -> dict:
-    """{field: instance or None} for the references given (ids or instances)."""
+def _resolve_references(fields: dict, problems: list[FieldProblem], actor: User) -> dict:
+    """{field: instance or None} for the references given (ids or instances). A customer
+    (parent, referrer) is looked up among those the actor may see: any other is "not
+    found", exactly as one that does not exist."""
     resolved = {}
     for field, model in _REFERENCES.items():
         if field not in fields:
             continue
         value = fields[field]
+        manager = customer_visible(actor) if model is Customer else model.objects.all()
         if value in (None, ""):
             resolved[field] = None
         elif isinstance(value, model):
-            resolved[field] = value
+            if model is Customer and not manager.filter(pk=value.pk).exists():
+                problems.append(_not_found(field))
+            else:
+                resolved[field] = value
         else:
             try:
-                resolved[field] = model.objects.get(pk=int(value))
-            except (TypeError, ValueError, model.DoesNotExist):
+                resolved[field] = manager.get(pk=int(value))
+            except (TypeError, ValueError, OverflowError, model.DoesNotExist):
                 problems.append(_not_found(field))
     if "owner" in resolved and resolved["owner"] is not None and not resolved["owner"].is_active:
         problems.append(FieldProblem("owner", "inactive", _("This user is not active.")))
     return resolved
 
 
-def _referrer_by_phone(phone: str, problems: list[FieldProblem]) -> Customer | None:
+def _referrer_by_phone(phone: str, problems: list[FieldProblem],
+                       actor: User) -> Customer | None:
     found = customer_phone_conflicts([phone]).get(phone)
-    if found is None:
+    referrer = customer_visible(actor).filter(pk=found.id).first() if found else None
+    if referrer is None:
         problems.append(FieldProblem("referrer_phone", "not_found",
                                      _("No active customer has this phone number.")))
-        return None
-    return Customer.objects.get(pk=found.id)
+    return referrer
 
 
-def _prepare(fields: dict, *, partial: bool) -> tuple[dict, dict]:
+def _prepare(fields: dict, *, partial: bool, actor: User) -> tuple[dict, dict]:
     """Cleaned plain fields (model names) and resolved references; raises on problems."""
     current = tenant_current()
     region, currency = current.region, current.currency
     cleaned, problems = customer_fields_clean(fields, region=region, currency=currency,
                                               partial=partial)
-    references = _resolve_references(fields, problems)
+    references = _resolve_references(fields, problems, actor)
     if partial and "home_branch" in references and references["home_branch"] is None:
         # Every customer keeps a home branch; only a new one is given the default.
         problems.append(FieldProblem("home_branch", "required", _("Choose a branch.")))
     referrer_phone = cleaned.pop("referrer_phone", None)
     if referrer_phone and "referrer" not in references:
-        references["referrer"] = _referrer_by_phone(referrer_phone, problems)
+        references["referrer"] = _referrer_by_phone(referrer_phone, problems, actor)
     if problems:
         raise CustomerFieldsInvalid(problems)
     plain = {_API_TO_MODEL.get(k, k): v for k, v in cleaned.items()}
     return plain, references
 
 
-def _check_unique(customer: Customer) -> None:
+def _check_unique(customer: Customer, actor: User | None = None) -> None:
+    """Name, active phone and code are unique in the tenant. The error names the holder
+    only to an actor who may see it (else a phone would tell whose it is)."""
     exclude = [customer.id] if customer.id else []
+
+    def shown(ref):
+        if actor is None or not customer_visible(actor).filter(pk=ref.id).exists():
+            return None
+        return ref
+
     taken = customer_name_conflicts([customer.name_key], exclude_ids=exclude)
     if taken:
-        raise CustomerNameTaken(taken[customer.name_key])
+        raise CustomerNameTaken(shown(taken[customer.name_key]))
     if customer.phone and customer.status == Customer.Status.ACTIVE:
         taken = customer_phone_conflicts([customer.phone], exclude_ids=exclude)
         if taken:
-            raise CustomerPhoneTaken(taken[customer.phone])
+            raise CustomerPhoneTaken(shown(taken[customer.phone]))
     taken = customer_code_conflicts([customer.code], exclude_ids=exclude)
     if taken:
-        raise CustomerCodeTaken(taken[customer.code])
+        raise CustomerCodeTaken(shown(taken[customer.code]))
 
 
 def _check_links(customer: Customer) -> None:
@@ -142,14 +157,14 @@ def _check_links(customer: Customer) -> None:
                                       fields={"referrer": [_("Cannot be the customer.")]})
 
 
-def _save(customer: Customer, **kwargs) -> None:
+def _save(customer: Customer, *, actor: User | None = None, **kwargs) -> None:
     """Save in a savepoint; a unique violation that slipped past the checks (a concurrent
     writer) becomes the same clear error the checks give."""
     try:
         with transaction.atomic():
             customer.save(**kwargs)
     except IntegrityError:
-        _check_unique(customer)
+        _check_unique(customer, actor)
         raise
 
 
@@ -159,7 +174,7 @@ def customer_create(*, actor: User, **fields) -> Customer:
     home_branch to the actor's primary branch (DESIGN §6)."""
     if not actor.has_perm("crm.add_customer"):
         raise CustomerEditForbidden(_("You may not create customers."))
-    plain, references = _prepare(fields, partial=False)
+    plain, references = _prepare(fields, partial=False, actor=actor)
     references.setdefault("owner", actor)
     if references.get("home_branch") is None:
         references["home_branch"] = staff_primary_branch(actor) or Branch.objects.order_by(
@@ -170,8 +185,8 @@ def customer_create(*, actor: User, **fields) -> Customer:
     else:
         customer.code = customer_codes_next(1)[0]
     _check_links(customer)
-    _check_unique(customer)
-    _save(customer)
+    _check_unique(customer, actor)
+    _save(customer, actor=actor)
     _require_still_visible(actor, customer)
     audit_record(customer=customer, action=CustomerAudit.Action.CREATE, actor=actor,
                  changes=audit_diff({}, audit_snapshot(customer, AUDITED)))
@@ -201,7 +216,7 @@ def customer_update(*, actor: User, customer: Customer, **fields) -> Customer:
     customer = customer_lock(customer.id)
     _require_edit(actor, customer)
     visible_before = customer_visible(actor).filter(pk=customer.pk).exists()
-    plain, references = _prepare(fields, partial=True)
+    plain, references = _prepare(fields, partial=True, actor=actor)
     status = plain.pop("status", None)
     if "owner" in references and references["owner"] != customer.owner:
         if not (actor.has_perm("crm.change_other_owner_customer")
@@ -214,9 +229,9 @@ def customer_update(*, actor: User, customer: Customer, **fields) -> Customer:
     if "code" in plain:
         customer_codes_reserve([customer.code])
     _check_links(customer)
-    _check_unique(customer)
+    _check_unique(customer, actor)
     customer.updated_by = actor
-    _save(customer)
+    _save(customer, actor=actor)
     if visible_before:
         _require_still_visible(actor, customer)
     changes = audit_diff(before, audit_snapshot(customer, AUDITED))
@@ -292,7 +307,7 @@ def customer_reactivate(*, actor: User, customer: Customer, note: str = "") -> C
         raise CustomerInactive(" ".join(reasons))
     customer.status = Customer.Status.ACTIVE
     _check_links(customer)
-    _check_unique(customer)
+    _check_unique(customer, actor)
     return _status_set(customer, Customer.Status.ACTIVE, actor,
                        CustomerAudit.Action.REACTIVATE, note)
 

@@ -311,3 +311,30 @@ def test_creating_a_customer_one_could_not_see_is_a_4xx_and_writes_nothing(acme)
     assert response.json()["code"] == "customer_edit_forbidden"
     with schema_context(acme.schema_name):
         assert not Customer.objects.filter(name="Khách chi nhánh khác").exists()
+
+
+def test_conflicts_and_referrers_tell_only_what_the_user_may_see(acme):
+    """Before: a duplicate-phone error returned the holder's id, code and name to anyone
+    allowed to create (a phone -> name lookup), and referrer / referrer_phone accepted a
+    customer the user could not see."""
+    with schema_context(acme.schema_name):
+        hidden = customer(name="Khách bí mật", phone="0912 600 001", home_branch=branch("B2"),
+                          shared=False)
+    sales = api_client(acme, "sales@acme.test")  # MAIN only: cannot see `hidden`
+    taken = sales.post("/api/v1/customers", {"name": "Khác", "phone": "0912 600 001"},
+                       format="json")
+    assert taken.status_code == 409 and taken.json()["code"] == "customer_phone_taken"
+    assert "existing" not in taken.json().get("fields", {})
+    assert hidden.code not in taken.content.decode() and hidden.name not in taken.content.decode()
+    manager = api_client(acme, "manager@acme.test")  # MAIN and B2: may see it
+    told = manager.post("/api/v1/customers", {"name": "Khác", "phone": "0912 600 001"},
+                        format="json")
+    assert told.status_code == 409 and told.json()["fields"]["existing"]["id"] == hidden.pk
+
+    for body in ({"referrer": hidden.pk}, {"referrer_phone": "0912 600 001"}):
+        response = sales.post("/api/v1/customers", {"name": f"Mới {len(body)}{list(body)[0]}",
+                                                    "phone": "0912 600 777", **body},
+                              format="json")
+        assert response.status_code == 400, response.content
+        assert "0912600001" not in response.content.decode()
+        assert hidden.name not in response.content.decode()
