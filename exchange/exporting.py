@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.models import Customer
-from crm.selectors import customer_list
+from crm.selectors import customer_list, customer_visible
 from exchange import files
 from exchange.columns import (
     CONTACT_TEMPLATE_COLUMNS,
@@ -31,9 +31,9 @@ SELECT c.code, c.name, c.phone, c.email, c.address, g.name, u.username, r.phone,
 FROM crm_customer c
 LEFT JOIN crm_customergroup g ON g.id = c.group_id
 LEFT JOIN auth_user u ON u.id = c.owner_id
-LEFT JOIN crm_customer r ON r.id = c.referrer_id
+LEFT JOIN crm_customer r ON r.id = c.referrer_id AND r.id IN ({seen})
 LEFT JOIN crm_branch b ON b.id = c.home_branch_id
-LEFT JOIN crm_customer p ON p.id = c.parent_id
+LEFT JOIN crm_customer p ON p.id = c.parent_id AND p.id IN ({seen})
 LEFT JOIN (SELECT referrer_id, count(*) AS n FROM crm_customer
            WHERE referrer_id IS NOT NULL GROUP BY referrer_id) rc ON rc.referrer_id = c.id
 {where}
@@ -86,15 +86,30 @@ def _customers_scope(job: ExportJob):
     return f"WHERE c.id IN ({sql})", list(params)
 
 
-def export_rows(where: str, params: list, lang: str) -> tuple[list, list]:
+def _seen_scope(job: ExportJob) -> tuple[str, list]:
+    """The customers the exporter may see at all (filters aside): a referrer's phone or a
+    parent's code is written only for one of them."""
+    queryset = customer_visible(job.created_by).order_by().values("id")
+    sql, params = queryset.query.sql_with_params()
+    if not sql:
+        raise ScopeUnavailable(job.pk)
+    return sql, list(params)
+
+
+def export_rows(where: str, params: list, lang: str,
+                seen: tuple[str, list]) -> tuple[list, list]:
     """Customer and contact rows in the sheets' column order, labels in `lang`.
 
     Amounts stay Decimal and become spreadsheet numbers (Excel keeps 15 significant
     digits, far above any credit limit or balance here)."""
     parts, label_params = _labels_sql(lang)
     order = ["role", "settlement", "prepaid_allowed", "enforced", "shared", "status"]
-    customers_sql = _CUSTOMERS_SQL.format(where=where, **{k: parts[k] for k in order})
-    customers_params = [p for k in order for p in label_params[k]] + params
+    seen_sql, seen_params = seen
+    customers_sql = _CUSTOMERS_SQL.format(where=where, seen=seen_sql,
+                                          **{k: parts[k] for k in order})
+    # Parameters in the order they appear: the labels, the two joins, the filter.
+    customers_params = ([p for k in order for p in label_params[k]] + seen_params * 2
+                        + params)
     contact_where = where.replace("WHERE c.id IN", "WHERE k.customer_id IN")
     contacts_sql = _CONTACTS_SQL.format(where=contact_where, primary=parts["primary"])
     with connection.cursor() as cursor:
@@ -111,6 +126,7 @@ def export_execute(job: ExportJob, *, heartbeat=None, timings: dict | None = Non
     started = time.perf_counter()
     try:
         where, params = _customers_scope(job)
+        seen = _seen_scope(job)
     except ScopeUnavailable:
         return {"status": ExportJob.Status.FAILED, "errors": [problem("scope_unavailable", _(
             "The export was stopped: the customers its creator may see could not be "
@@ -118,7 +134,7 @@ def export_execute(job: ExportJob, *, heartbeat=None, timings: dict | None = Non
     except (ValueError, TypeError, DjangoValidationError):
         return {"status": ExportJob.Status.FAILED, "errors": [problem("invalid_filter", _(
             "The export's filters are not valid: %(filters)s") % {"filters": job.filters})]}
-    customers, contacts = export_rows(where, params, lang)
+    customers, contacts = export_rows(where, params, lang, seen)
     timings["query"] = time.perf_counter() - started
     total = len(customers) + len(contacts)
     ExportJob.objects.filter(pk=job.pk).update(rows_total=total)

@@ -164,3 +164,33 @@ def test_an_expired_file_is_gone(acme):
         ExportJob.objects.filter(pk=job["id"]).update(
             expires_at=timezone.now() - timedelta(minutes=1))
     assert owner.get(job["file"]).status_code == 404
+
+
+def test_the_export_names_only_referrers_and_parents_the_exporter_may_see(acme):
+    """Before: the row of a visible customer carried its referrer's phone and its parent's
+    code even when the exporter could not see them."""
+    from exchange.columns import CUSTOMER_EXPORT_COLUMNS
+    from tests.crm.factories import customer as saved_customer
+
+    with schema_context(acme.schema_name):
+        far = branch_create(code="B8", name="Far away")
+        hidden = saved_customer(code="TKE00001", phone="0912 650 001", home_branch=far,
+                                shared=False)
+        seen = saved_customer(code="TKE00002", phone="0912 650 002")
+        both = saved_customer(code="TKE00003", phone="0912 650 003", referrer=hidden,
+                              parent=hidden)
+        also = saved_customer(code="TKE00004", phone="0912 650 004", referrer=seen,
+                              parent=seen)
+        assert both.referrer_id and also.parent_id
+    keys = [c.key for c in CUSTOMER_EXPORT_COLUMNS]
+    for username, shown in (("manager@acme.test", False), ("owner@acme.test", True)):
+        _job, content = _export(api_client(acme, username), acme)
+        sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content)) \
+            .get_sheet_by_name(python_calamine.CalamineWorkbook.from_filelike(
+                io.BytesIO(content)).sheet_names[0]).to_python()
+        rows = {r[0]: dict(zip(keys, r, strict=False)) for r in sheet[1:]}
+        assert ("TKE00001" in rows) is shown
+        assert bool(rows["TKE00003"]["referrer_phone"]) is shown
+        assert (rows["TKE00003"]["parent_code"] == "TKE00001") is shown
+        assert rows["TKE00004"]["parent_code"] == "TKE00002"
+        assert rows["TKE00004"]["referrer_phone"]
