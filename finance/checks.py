@@ -4,7 +4,7 @@ from django.db import connection
 
 from crm.models import Customer
 from finance.ledger import BALANCE_FIELDS
-from finance.models import LedgerEntry
+from finance.models import LedgerEntry, Voucher
 
 
 def balances_mismatched() -> list[dict]:
@@ -21,3 +21,17 @@ def balances_mismatched() -> list[dict]:
                        "WHERE stored <> entries ORDER BY id, book")
         columns = [c.name for c in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def voucher_codes_gapped() -> list[dict]:
+    """Voucher code series (PT…, PC…) with a gap or a repeat: each must run 1, 2, … n."""
+    table = Voucher._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT prefix, count(*), count(DISTINCT number), min(number), max(number) FROM ("
+            f"  SELECT substring(code from '^[A-Z]+') AS prefix,"
+            f"         substring(code from '[0-9]+$')::bigint AS number FROM {table}"
+            f") v GROUP BY prefix HAVING count(*) <> max(number) OR min(number) <> 1 "
+            f"OR count(DISTINCT number) <> count(*)")
+        return [{"prefix": p, "count": n, "distinct": d, "min": lo, "max": hi}
+                for p, n, d, lo, hi in cursor.fetchall()]

@@ -81,6 +81,29 @@ def _public_schema_and_clean_cache():
     connection.set_schema_to_public()
 
 
+@pytest.fixture(autouse=True)
+def _money_invariants(request):
+    """After every test that touched the database: in the session's tenants, each stored
+    balance equals its ledger entries and voucher codes run without gaps. A test that
+    breaks them on purpose says so with @pytest.mark.breaks_money_invariants."""
+    uses_db = any(name in request.fixturenames for name in ("db", "committed_db"))
+    for name in ("db", "committed_db"):
+        if name in request.fixturenames:
+            # Set up before this fixture, so it is torn down (rolled back) after the check.
+            request.getfixturevalue(name)
+    yield
+    if not uses_db or request.node.get_closest_marker("breaks_money_invariants"):
+        return
+    from finance.checks import balances_mismatched, voucher_codes_gapped
+
+    connection.set_schema_to_public()
+    for tenant in Tenant.objects.filter(subdomain__in=["acme", "globex"]):
+        with schema_context(tenant.schema_name):
+            assert balances_mismatched() == [], f"{tenant.subdomain}: balances != ledger"
+            assert voucher_codes_gapped() == [], f"{tenant.subdomain}: voucher codes gap"
+    connection.set_schema_to_public()
+
+
 @pytest.fixture
 def acme(db) -> Tenant:
     return Tenant.objects.get(subdomain="acme")
