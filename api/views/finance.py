@@ -11,34 +11,17 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from api.base import APIView, GenericViewSet, ModelViewSet
+from api.pagination import PagePagination
 from api.serializers import finance as s
 from crm.models import Branch, Customer
 from crm.selectors import customer_visible, staff_branch_ids
 from finance import catalogue, orders, selectors, vouchers
 from finance.ledger import Book
 from finance.models import AgreementPrice, Order, PaymentMethod, Product, Voucher
-
-
-class Pages(PageNumberPagination):
-    """{"results", "next", "previous"} (DESIGN §6)."""
-
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-    def get_paginated_response(self, data):
-        return Response({"results": data, "next": self.get_next_link(),
-                         "previous": self.get_previous_link()})
-
-    def get_paginated_response_schema(self, schema):
-        return {"type": "object", "properties": {
-            "results": schema, "next": {"type": "string", "nullable": True},
-            "previous": {"type": "string", "nullable": True}}}
 
 
 class HasFinancePermission(BasePermission):
@@ -84,7 +67,7 @@ def _int_param(request, name: str) -> int | None:
 class ProductViewSet(ModelViewSet):
     queryset = Product.objects.none()  # the schema's model; get_queryset filters
     serializer_class = s.ProductSerializer
-    pagination_class = Pages
+    pagination_class = PagePagination
     permission_classes = [IsAuthenticated, HasFinancePermission]
     required_perms = {"list": ("finance.view_product",), "retrieve": ("finance.view_product",),
                       "create": ("finance.add_product",), "update": ("finance.change_product",),
@@ -113,7 +96,7 @@ class ProductViewSet(ModelViewSet):
 class AgreementPriceViewSet(ModelViewSet):
     queryset = AgreementPrice.objects.none()  # the schema's model; get_queryset filters
     serializer_class = s.AgreementPriceSerializer
-    pagination_class = Pages
+    pagination_class = PagePagination
     permission_classes = [IsAuthenticated, HasFinancePermission]
     required_perms = {"list": ("finance.view_agreementprice",),
                       "retrieve": ("finance.view_agreementprice",),
@@ -174,7 +157,7 @@ class PaymentMethodViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     queryset = Order.objects.none()  # the schema's model; get_queryset filters
     serializer_class = s.OrderSerializer
-    pagination_class = Pages
+    pagination_class = PagePagination
     permission_classes = [IsAuthenticated, HasFinancePermission]
     required_perms = {"list": ("finance.view_order",), "retrieve": ("finance.view_order",),
                       "create": ("finance.add_order",), "approve": ("finance.add_order",),
@@ -230,7 +213,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericView
 class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     queryset = Voucher.objects.none()  # the schema's model; get_queryset filters
     serializer_class = s.VoucherSerializer
-    pagination_class = Pages
+    pagination_class = PagePagination
     permission_classes = [IsAuthenticated, HasFinancePermission]
     required_perms = {"list": ("finance.view_voucher",), "retrieve": ("finance.view_voucher",),
                       "cancel": ("finance.cancel_voucher",)}
@@ -270,7 +253,7 @@ class CustomerEntriesView(APIView):
     @extend_schema(responses={200: s.LedgerRowSerializer(many=True)})
     def get(self, request, pk: int):
         customer = _customer_get(request, pk)
-        pages = Pages()
+        pages = PagePagination()
         page = pages.paginate_queryset(
             selectors.customer_entries_list(customer=customer, book=self.book), request, self)
         row_serializer = s.CoinRowSerializer if self.book == Book.COINS else s.LedgerRowSerializer
@@ -293,7 +276,7 @@ class CustomerPurchasesView(APIView):
     @extend_schema(responses={200: s.OrderSerializer(many=True)})
     def get(self, request, pk: int):
         customer = _customer_get(request, pk)
-        pages = Pages()
+        pages = PagePagination()
         page = pages.paginate_queryset(selectors.customer_purchases_list(customer=customer),
                                        request, self)
         return pages.get_paginated_response(s.OrderSerializer(page, many=True).data)
