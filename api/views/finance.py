@@ -2,6 +2,7 @@
 actions, reports. Views parse and authorise; finance services do the writing."""
 
 import datetime
+from collections.abc import Callable
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -296,14 +297,15 @@ class CustomerAgingView(APIView):
 
 class _CustomerVoucherAction(APIView):
     """POST on a customer that makes one voucher through `service`: 201 with the voucher.
-    The input serializer's fields are the service's keyword arguments."""
+    The input serializer's fields are the service's keyword arguments. Each subclass names
+    its serializer, service and permission, and restates `post` to carry its schema."""
 
     input_serializer: type[serializers.Serializer]
-    service = None
+    service: Callable[..., Voucher]
     permission_classes = [IsAuthenticated, HasFinancePermission]
 
     def voucher_make(self, request, customer, data) -> Voucher:
-        return type(self).service(customer=customer, actor=request.user, **data)
+        return self.service(customer=customer, actor=request.user, **data)
 
     def post(self, request, pk: int):
         customer = _customer_get(request, pk)
@@ -313,41 +315,60 @@ class _CustomerVoucherAction(APIView):
         return Response(s.VoucherSerializer(voucher).data, status=status.HTTP_201_CREATED)
 
 
-def _voucher_action(name: str, *, service, input_serializer, perm: str, doc: str):
-    view = type(name, (_CustomerVoucherAction,), {
-        "__doc__": doc, "service": service, "input_serializer": input_serializer,
-        "required_perms": {"POST": (perm,)}, "__module__": __name__})
+class CustomerPaymentsView(_CustomerVoucherAction):
+    """A receipt (PT); more than the receivable goes to prepaid when allowed."""
 
-    def post(self, request, pk: int):  # its own function: the schema is set on it
-        return _CustomerVoucherAction.post(self, request, pk)
+    input_serializer = s.PaymentInputSerializer
+    service = staticmethod(vouchers.payment_record)
+    required_perms = {"POST": ("finance.add_voucher",)}
 
-    view.post = extend_schema(request=input_serializer,
-                              responses={201: s.VoucherSerializer})(post)
-    return view
+    @extend_schema(request=s.PaymentInputSerializer, responses={201: s.VoucherSerializer})
+    def post(self, request, pk: int):
+        return super().post(request, pk)
 
 
-CustomerPaymentsView = _voucher_action(
-    "CustomerPaymentsView", service=vouchers.payment_record,
-    input_serializer=s.PaymentInputSerializer, perm="finance.add_voucher",
-    doc="A receipt (PT); more than the receivable goes to prepaid when allowed.")
-CustomerPrepaidTopupView = _voucher_action(
-    "CustomerPrepaidTopupView", service=vouchers.prepaid_topup,
-    input_serializer=s.PrepaidInputSerializer, perm="finance.add_voucher",
-    doc="A receipt (PT) onto the prepaid balance.")
-CustomerPrepaidRefundView = _voucher_action(
-    "CustomerPrepaidRefundView", service=vouchers.prepaid_refund,
-    input_serializer=s.PrepaidInputSerializer, perm="finance.refund_prepaid",
-    doc="A payment (PC) out of the prepaid balance.")
-CustomerOpeningBalanceView = _voucher_action(
-    "CustomerOpeningBalanceView", service=vouchers.opening_balance_set,
-    input_serializer=s.OpeningBalanceInputSerializer, perm="finance.set_opening_balance",
-    doc="The receivable a customer brings when the tenant moves in (once).")
+class CustomerPrepaidTopupView(_CustomerVoucherAction):
+    """A receipt (PT) onto the prepaid balance."""
+
+    input_serializer = s.PrepaidInputSerializer
+    service = staticmethod(vouchers.prepaid_topup)
+    required_perms = {"POST": ("finance.add_voucher",)}
+
+    @extend_schema(request=s.PrepaidInputSerializer, responses={201: s.VoucherSerializer})
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+
+class CustomerPrepaidRefundView(_CustomerVoucherAction):
+    """A payment (PC) out of the prepaid balance."""
+
+    input_serializer = s.PrepaidInputSerializer
+    service = staticmethod(vouchers.prepaid_refund)
+    required_perms = {"POST": ("finance.refund_prepaid",)}
+
+    @extend_schema(request=s.PrepaidInputSerializer, responses={201: s.VoucherSerializer})
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+
+class CustomerOpeningBalanceView(_CustomerVoucherAction):
+    """The receivable a customer brings when the tenant moves in (once)."""
+
+    input_serializer = s.OpeningBalanceInputSerializer
+    service = staticmethod(vouchers.opening_balance_set)
+    required_perms = {"POST": ("finance.set_opening_balance",)}
+
+    @extend_schema(request=s.OpeningBalanceInputSerializer,
+                   responses={201: s.VoucherSerializer})
+    def post(self, request, pk: int):
+        return super().post(request, pk)
 
 
 class CustomerDebtAdjustView(_CustomerVoucherAction):
     """A payment voucher (PC) whose amount is the signed change to `target_receivable`."""
 
     input_serializer = s.DebtAdjustInputSerializer
+    service = staticmethod(vouchers.debt_adjust)
     required_perms = {"POST": ("finance.adjust_debt",)}
 
     @extend_schema(request=s.DebtAdjustInputSerializer, responses={201: s.VoucherSerializer})
@@ -359,8 +380,8 @@ class CustomerDebtAdjustView(_CustomerVoucherAction):
         write_off = data.pop("purpose") == "write_off"
         if write_off and not request.user.has_perm("finance.write_off_debt"):
             self.permission_denied(request)
-        return vouchers.debt_adjust(customer=customer, actor=request.user, write_off=write_off,
-                                    **data)
+        return self.service(customer=customer, actor=request.user, write_off=write_off,
+                            **data)
 
 
 # --- reports -----------------------------------------------------------------------------
