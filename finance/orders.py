@@ -10,13 +10,8 @@ from django.utils.translation import gettext as _
 from crm.models import Branch, Customer
 from crm.services import customer_create
 from finance.catalogue import price_resolve
-from finance.exceptions import (
-    CreditLimitExceeded,
-    CustomerOverCreditLimit,
-    InvalidFinanceInput,
-    InvalidStatus,
-    PaymentRequired,
-)
+from finance.credit import credit_limit_check, credit_limit_over_check
+from finance.exceptions import InvalidFinanceInput, InvalidStatus, PaymentRequired
 from finance.ledger import balances_save, document_code_next, entries_reverse, entry_post
 from finance.locks import customer_lock
 from finance.models import FinanceSettings, LedgerEntry, Order, OrderLine, Product
@@ -51,12 +46,6 @@ def finance_settings_update(*, coin_earn_step_amount: Decimal | None = None,
             setattr(found, field, value)
     found.save()
     return found
-
-
-def _over_limit_check(customer: Customer) -> None:
-    limit = customer.credit_limit_amount
-    if customer.credit_limit_enforced and limit is not None and customer.receivable_amount > limit:
-        raise CustomerOverCreditLimit(limit=limit, receivable=customer.receivable_amount)
 
 
 def _lines_build(*, lines, customer, actor) -> list[OrderLine]:
@@ -119,7 +108,7 @@ def order_create(
         raise InvalidFinanceInput("channel", _("Unknown channel."))
     if customer is not None:
         customer_branch_check(customer, branch)
-        _over_limit_check(customer)
+        credit_limit_over_check(customer=customer)
     for field, value in (("department", department), ("terminal", terminal)):
         if value is not None and (customer is None or value.customer_id != customer.pk):
             raise InvalidFinanceInput(field, _("Does not belong to this order's customer."))
@@ -180,11 +169,7 @@ def order_approve(*, order: Order, actor) -> Order:
                   "(%(total)s) before approval.") % {"code": customer.code,
                                                      "total": order.total_amount},
                 {"paid_amount": [str(unpaid)]})
-        limit = customer.credit_limit_amount
-        if (customer.credit_limit_enforced and limit is not None
-                and customer.receivable_amount + unpaid > limit):
-            raise CreditLimitExceeded(limit=limit, receivable=customer.receivable_amount,
-                                      amount=unpaid)
+        credit_limit_check(customer=customer, adding=unpaid)
         _order_post(order=order, customer=customer, actor=actor)
     order.status = Order.Status.APPROVED
     order.approved_at = timezone.now()
