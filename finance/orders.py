@@ -10,15 +10,15 @@ from django.utils.translation import gettext as _
 from crm.models import Branch, Customer
 from crm.services import customer_create
 from finance.catalogue import price_resolve
+from finance.codes import ORDER_PREFIX, document_code_next
 from finance.credit import credit_limit_check, credit_limit_over_check
 from finance.exceptions import InvalidFinanceInput, InvalidStatus, PaymentRequired
-from finance.ledger import balances_save, document_code_next, entries_reverse, entry_post
+from finance.ledger import balances_save, entries_reverse, entry_post
 from finance.locks import customer_lock
 from finance.models import FinanceSettings, LedgerEntry, Order, OrderLine, Product
 from finance.rules import PREPAID, branch_resolve, customer_branch_check, payment_method_check
 from tenants.current import tenant_money
 
-ORDER_PREFIX = "DH"
 Book, Kind = LedgerEntry.Book, LedgerEntry.Kind
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Branch, Customer
+from finance.codes import VOUCHER_PREFIXES
 from finance.exceptions import (
     InvalidFinanceInput,
     InvalidStatus,
@@ -35,7 +36,6 @@ from finance.rules import (
 
 Book, Kind = LedgerEntry.Book, LedgerEntry.Kind
 Type, Purpose = Voucher.Type, Voucher.Purpose
-PREFIXES = {Type.RECEIPT: "PT", Type.PAYMENT: "PC"}
 
 
 def _begin(*, customer: Customer, actor, branch: Branch | None,
@@ -60,7 +60,7 @@ def _post(*, customer: Customer, actor, branch: Branch, type: str, purpose: str,
                       purpose=purpose, amount=amount, note=note,
                       idempotency_key=idempotency_key or None, created_by=actor)
     voucher, has_open_orders = voucher_post(customer=customer, voucher=voucher,
-                                            prefix=PREFIXES[type], entries=entries)
+                                            prefix=VOUCHER_PREFIXES[type], entries=entries)
     if settle > 0 and has_open_orders:
         orders_settle(customer=customer, voucher=voucher, amount=settle, order_ids=order_ids)
     return voucher
