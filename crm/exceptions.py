@@ -109,3 +109,12 @@ class GroupTaken(CrmError):
 class GroupInUse(CrmError):
     code, http_status = "group_in_use", 409
     pass
+
+
+class BranchCodeTaken(CrmError):
+    code, http_status = "branch_code_taken", 409
+
+    def __init__(self, code: str):
+        self.branch_code = code
+        message = _("A branch with this code exists.")
+        super().__init__(message, fields={"code": [message]})
