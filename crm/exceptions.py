@@ -61,6 +61,14 @@ class CustomerCodeTaken(CrmError):
             fields={"code": [_("Already used.")], "existing": _ref(existing)})
 
 
+class CustomerUnknown(CrmError):
+    """A customer named in the input that does not exist for this user."""
+    code, http_status = "invalid", 400
+
+    def __init__(self, message: str):
+        super().__init__(message, fields={"customer": [message]})
+
+
 class CustomerParentInvalid(CrmError):
     code, http_status = "customer_parent_invalid", 409
     pass

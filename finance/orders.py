@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Branch, Customer
+from crm.selectors import customer_visible_check
 from crm.services import customer_create
 from finance.catalogue import price_resolve
 from finance.codes import ORDER_PREFIX, document_code_next
@@ -93,7 +94,9 @@ def order_create(
 ) -> Order:
     """A draft order, approved in the same transaction when `approve`: if approval is
     refused the exception leaves nothing behind, not even the draft. `new_customer` creates
-    the customer inline (CRM's service) in the same transaction."""
+    the customer inline (CRM's service) in the same transaction. A customer the actor may
+    not see is unknown (CustomerUnknown)."""
+    customer_visible_check(user=actor, customer=customer)
     branch = branch_resolve(actor=actor, branch=branch)
     if customer is not None:
         customer = customer_lock(customer.pk)  # a repeat with the same key waits here

@@ -4,9 +4,7 @@ actions, reports. Views parse and authorise; finance services do the writing."""
 import datetime
 from collections.abc import Callable
 
-from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status
@@ -18,8 +16,8 @@ from rest_framework.response import Response
 from api.base import APIView, GenericViewSet, ModelViewSet
 from api.pagination import PagePagination
 from api.serializers import finance as s
-from crm.models import Branch, Customer
-from crm.selectors import customer_visible, staff_branch_ids
+from crm.models import Customer
+from crm.selectors import customer_visible, customer_visible_check
 from finance import catalogue, orders, selectors, vouchers
 from finance.ledger import Book
 from finance.models import AgreementPrice, Order, PaymentMethod, Product, Voucher
@@ -32,21 +30,6 @@ class HasFinancePermission(BasePermission):
         key = getattr(view, "action", None) or request.method
         needed = getattr(view, "required_perms", {}).get(key, ())
         return all(request.user.has_perm(perm) for perm in needed)
-
-
-# --- who sees what (branch isolation) ---------------------------------------------------
-
-def _sees_all_branches(user) -> bool:
-    return user.has_perm("crm.view_all_branches_customer")
-
-
-def _documents_visible(queryset: QuerySet, user) -> QuerySet:
-    """Orders and vouchers of the user's branches (all for all-branch roles) whose customer
-    the user may see; walk-in orders have none."""
-    queryset = queryset.filter(Q(customer__isnull=True) | Q(customer__in=customer_visible(user)))
-    if _sees_all_branches(user):
-        return queryset
-    return queryset.filter(branch_id__in=staff_branch_ids(user))
 
 
 def _customer_get(request, pk: int) -> Customer:
@@ -76,12 +59,9 @@ class ProductViewSet(ModelViewSet):
                       "destroy": ("finance.delete_product",)}
 
     def get_queryset(self):
-        queryset = Product.objects.all()
-        if term := self.request.query_params.get("search"):
-            queryset = queryset.filter(Q(sku__icontains=term) | Q(name__icontains=term))
-        if (active := self.request.query_params.get("active")) in ("true", "false"):
-            queryset = queryset.filter(active=active == "true")
-        return queryset
+        active = self.request.query_params.get("active")
+        return selectors.product_list(search=self.request.query_params.get("search"),
+                                      active={"true": True, "false": False}.get(active))
 
     def perform_create(self, serializer):
         serializer.instance = catalogue.product_create(**serializer.validated_data)
@@ -107,26 +87,20 @@ class AgreementPriceViewSet(ModelViewSet):
                       "destroy": ("finance.delete_agreementprice",)}
 
     def get_queryset(self):
-        visible = customer_visible(self.request.user)
-        queryset = AgreementPrice.objects.filter(
-            Q(customer__isnull=True) | Q(customer__in=visible))
-        for name in ("product", "customer", "group"):
-            if (value := _int_param(self.request, name)) is not None:
-                queryset = queryset.filter(**{f"{name}_id": value})
-        return queryset
-
-    def _customer_check(self, data):
-        customer = data.get("customer")
-        if customer is not None and not customer_visible(self.request.user).filter(
-                pk=customer.pk).exists():
-            raise ValidationError({"customer": [_("Unknown customer.")]})
+        return selectors.agreement_price_list(
+            user=self.request.user, product_id=_int_param(self.request, "product"),
+            customer_id=_int_param(self.request, "customer"),
+            group_id=_int_param(self.request, "group"))
 
     def perform_create(self, serializer):
-        self._customer_check(serializer.validated_data)
+        # catalogue's services take no actor yet: the price's customer is checked here
+        customer_visible_check(user=self.request.user,
+                               customer=serializer.validated_data.get("customer"))
         serializer.instance = catalogue.agreement_price_create(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        self._customer_check(serializer.validated_data)
+        customer_visible_check(user=self.request.user,
+                               customer=serializer.validated_data.get("customer"))
         serializer.instance = catalogue.agreement_price_update(price=serializer.instance,
                                                                **serializer.validated_data)
 
@@ -165,27 +139,19 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericView
                       "cancel": ("finance.cancel_order",)}
 
     def get_queryset(self):
-        queryset = _documents_visible(
-            Order.objects.select_related("created_by", "cancelled_by").prefetch_related("lines"),
-            self.request.user)
-        if (customer := _int_param(self.request, "customer")) is not None:
-            queryset = queryset.filter(customer_id=customer)
-        if (state := self.request.query_params.get("status")) in Order.Status.values:
-            queryset = queryset.filter(status=state)
-        return queryset
+        return selectors.order_list(user=self.request.user,
+                                    customer_id=_int_param(self.request, "customer"),
+                                    status=self.request.query_params.get("status"))
 
     @extend_schema(request=s.OrderCreateSerializer, responses={201: s.OrderSerializer})
     def create(self, request):
         form = s.OrderCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        customer = data.get("customer")
-        if customer is not None and not customer_visible(request.user).filter(
-                pk=customer.pk).exists():
-            raise ValidationError({"customer": [_("Unknown customer.")]})
         order = orders.order_create(
-            actor=request.user, customer=customer, new_customer=data.get("new_customer"),
-            branch=data.get("branch"), channel=data["channel"],
+            actor=request.user, customer=data.get("customer"),
+            new_customer=data.get("new_customer"), branch=data.get("branch"),
+            channel=data["channel"],
             lines=[orders.LineInput(product=line["product"], quantity=line["quantity"],
                                     unit_price=line.get("unit_price")) for line in data["lines"]],
             paid_amount=data["paid_amount"], payment_method=data["payment_method"],
@@ -220,15 +186,11 @@ class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVi
                       "cancel": ("finance.cancel_voucher",)}
 
     def get_queryset(self):
-        queryset = _documents_visible(
-            Voucher.objects.select_related("created_by", "cancelled_by"), self.request.user)
-        if (customer := _int_param(self.request, "customer")) is not None:
-            queryset = queryset.filter(customer_id=customer)
-        for name, choices in (("type", Voucher.Type.values), ("status", Voucher.Status.values),
-                              ("purpose", Voucher.Purpose.values)):
-            if (value := self.request.query_params.get(name)) in choices:
-                queryset = queryset.filter(**{name: value})
-        return queryset
+        params = self.request.query_params
+        return selectors.voucher_list(user=self.request.user,
+                                      customer_id=_int_param(self.request, "customer"),
+                                      type=params.get("type"), status=params.get("status"),
+                                      purpose=params.get("purpose"))
 
     @extend_schema(request=s.ReasonSerializer, responses={200: s.VoucherSerializer})
     @action(detail=True, methods=["post"])
@@ -394,12 +356,7 @@ class AgingReportView(APIView):
                    responses={200: dict})
     def get(self, request):
         by = request.query_params.get("by", "branch")
-        if by not in ("branch", "owner"):
-            raise ValidationError({"by": [_("Choose branch or owner.")]})
-        rows = selectors.tenant_aging(by=by)
-        if not _sees_all_branches(request.user) and by == "branch":
-            mine = set(staff_branch_ids(request.user))
-            rows = [row for row in rows if row["branch"] in mine]
+        rows = selectors.aging_report_list(user=request.user, by=by)
         return Response({"results": [
             {by: row[by], "receivable": s._amount_text(row["receivable"]),
              "buckets": s.buckets_out(row["buckets"])} for row in rows]})
@@ -411,22 +368,13 @@ class DailyReportView(APIView):
     @extend_schema(parameters=[OpenApiParameter("branch", int), OpenApiParameter("day", str)],
                    responses={200: dict})
     def get(self, request):
-        branch_id = _int_param(request, "branch")
-        allowed = Branch.objects.all() if _sees_all_branches(request.user) else \
-            Branch.objects.filter(pk__in=staff_branch_ids(request.user))
-        if branch_id is None:
-            branch = allowed.filter(staffbranch__user=request.user,
-                                    staffbranch__primary=True).first() or allowed.first()
-        else:
-            branch = allowed.filter(pk=branch_id).first()
-        if branch is None:
-            raise ValidationError({"branch": [_("Unknown branch.")]})
         try:
             day = datetime.date.fromisoformat(request.query_params["day"]) \
-                if request.query_params.get("day") else timezone.localdate()
+                if request.query_params.get("day") else None
         except ValueError:
             raise ValidationError({"day": [_("A date like 2026-01-31 is required.")]}) from None
-        report = selectors.daily_report(branch=branch, day=day)
+        report = selectors.daily_report_get(user=request.user,
+                                            branch_id=_int_param(request, "branch"), day=day)
         money_keys = ("sales", "receivable_new", "receivable_collected", "prepaid_in",
                       "prepaid_out")
         return Response({**report, **{k: s._amount_text(report[k]) for k in money_keys},
