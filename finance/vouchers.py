@@ -16,6 +16,7 @@ from finance.exceptions import (
     OpeningBalanceExists,
     PaymentExceedsReceivable,
     PrepaidNotAllowed,
+    WriteOffForbidden,
 )
 from finance.ledger import (
     allocations_release,
@@ -100,7 +101,10 @@ def debt_adjust(*, customer: Customer, target_receivable: Decimal, actor,
                 branch: Branch | None = None, note: str = "", write_off: bool = False,
                 idempotency_key: str | None = None) -> Voucher:
     """Make the receivable exactly `target_receivable` with a payment voucher (PC) whose
-    amount is the signed change (purpose adjustment, or write_off for bad debt)."""
+    amount is the signed change (purpose adjustment, or write_off for bad debt, which
+    needs `finance.write_off_debt`)."""
+    if write_off and not actor.has_perm("finance.write_off_debt"):
+        raise WriteOffForbidden(_("You may not write off debt."))
     target = amount_check(target_receivable, field="target_receivable", positive=False)
     if target < 0:
         raise InvalidFinanceInput("target_receivable", _("The receivable cannot be negative."))
