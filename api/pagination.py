@@ -1,6 +1,7 @@
-"""Keyset (cursor) pagination: `{"results", "next", "previous"}`.
+"""The API's pagination, every list in the same shape `{"results", "next", "previous"}`:
+keyset (cursor) pages for the big lists, numbered pages for the rest.
 
-A page is "the rows after (key, id)" in the list's order, so rows inserted or deleted
+Keyset: a page is "the rows after (key, id)" in the list's order, so rows inserted or deleted
 while someone pages neither repeat nor skip the rows they have not seen yet, and a deep
 page costs what the first one does (the (key, id) index is walked from the cursor).
 The cursor is opaque to clients: base64 of the last row's key, id and the direction.
@@ -16,6 +17,7 @@ from django.db.models import F, Func, Value
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
@@ -121,3 +123,20 @@ class KeysetPagination:
     @staticmethod
     def response(results, next_url, previous_url) -> Response:
         return Response({"results": results, "next": next_url, "previous": previous_url})
+
+
+class PagePagination(PageNumberPagination):
+    """Numbered pages (?page=, ?page_size=) in the API's shape (DESIGN §6)."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_paginated_response(self, data):
+        return Response({"results": data, "next": self.get_next_link(),
+                         "previous": self.get_previous_link()})
+
+    def get_paginated_response_schema(self, schema):
+        return {"type": "object", "properties": {
+            "results": schema, "next": {"type": "string", "nullable": True},
+            "previous": {"type": "string", "nullable": True}}}

@@ -76,6 +76,14 @@ class CustomerCodeTaken(CrmError):
             fields={"code": [_("Already used.")], "existing": _ref(existing)})
 
 
+class CustomerUnknown(CrmError):
+    """A customer named in the input that does not exist for this user."""
+    code, http_status = "invalid", 400
+
+    def __init__(self, message: str):
+        super().__init__(message, fields={"customer": [message]})
+
+
 class CustomerParentInvalid(CrmError):
     code, http_status = "customer_parent_invalid", 409
 
@@ -114,3 +122,12 @@ class GroupTaken(CrmError):
 
 class GroupInUse(CrmError):
     code, http_status = "group_in_use", 409
+
+
+class BranchCodeTaken(CrmError):
+    code, http_status = "branch_code_taken", 409
+
+    def __init__(self, code: str):
+        self.branch_code = code
+        message = _("A branch with this code exists.")
+        super().__init__(message, fields={"code": [message]})

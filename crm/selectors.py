@@ -12,7 +12,9 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
+from crm.exceptions import CustomerUnknown
 from crm.models import Branch, Customer, CustomerAudit, StaffBranch
 from crm.search import customer_search_filter
 
@@ -63,6 +65,32 @@ def staff_branch_ids(user: User) -> list[int]:
     return cached
 
 
+def staff_sees_all_branches(user: User) -> bool:
+    """Roles with `crm.view_all_branches_customer` see every branch: its customers, its
+    documents and its reports. Everyone else sees the branches they work at."""
+    return user.has_perm("crm.view_all_branches_customer")
+
+
+def branch_visible(user: User) -> QuerySet[Branch]:
+    """Branches whose documents and reports this user may see."""
+    if staff_sees_all_branches(user):
+        return Branch.objects.all()
+    return Branch.objects.filter(pk__in=staff_branch_ids(user))
+
+
+def branch_visible_get(*, user: User, branch_id: int | None = None) -> Branch:
+    """A visible branch, by default the user's primary one (else the first visible);
+    Branch.DoesNotExist when there is none or the user may not see it."""
+    visible = branch_visible(user)
+    if branch_id is not None:
+        return visible.get(pk=branch_id)
+    found = (visible.filter(staffbranch__user=user, staffbranch__primary=True).first()
+             or visible.first())
+    if found is None:
+        raise Branch.DoesNotExist
+    return found
+
+
 def customer_visible(user: User) -> QuerySet[Customer]:
     """Customers this user may see (DESIGN §3 roles):
     - other branches' non-shared customers need `crm.view_all_branches_customer`;
@@ -73,11 +101,18 @@ def customer_visible(user: User) -> QuerySet[Customer]:
         return qs.none()
     if not user.has_perm("crm.view_customer"):
         return qs.none()
-    if not user.has_perm("crm.view_all_branches_customer"):
+    if not staff_sees_all_branches(user):
         qs = qs.filter(Q(home_branch_id__in=staff_branch_ids(user)) | Q(shared=True))
     if not user.has_perm("crm.view_other_owner_customer"):
         qs = qs.filter(Q(owner=user) | Q(owner__isnull=True))
     return qs
+
+
+def customer_visible_check(*, user: User, customer: Customer | None) -> None:
+    """A customer given as input (an order's, a price's) that the user may not see is
+    unknown to them, as it is to the customer views (its existence is not revealed)."""
+    if customer is not None and not customer_visible(user).filter(pk=customer.pk).exists():
+        raise CustomerUnknown(_("Unknown customer."))
 
 
 def customer_can_edit(user: User, customer: Customer) -> bool:

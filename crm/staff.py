@@ -4,8 +4,9 @@ from collections.abc import Sequence
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
+from crm.exceptions import BranchCodeTaken
 from crm.models import Branch, StaffBranch
 from crm.roles import ROLES
 
@@ -14,8 +15,16 @@ MAIN_BRANCH_CODE = "MAIN"
 
 @transaction.atomic
 def branch_create(*, code: str, name: str, address: str = "", phone: str = "") -> Branch:
-    return Branch.objects.create(code=code.strip().upper(), name=name.strip(),
-                                 address=address, phone=phone)
+    """A branch; its code (upper case, printed on documents) is the tenant's only one."""
+    code = code.strip().upper()
+    if Branch.objects.filter(code=code).exists():
+        raise BranchCodeTaken(code)
+    try:
+        with transaction.atomic():  # a concurrent create of the same code loses here
+            return Branch.objects.create(code=code, name=name.strip(), address=address,
+                                         phone=phone)
+    except IntegrityError:
+        raise BranchCodeTaken(code) from None
 
 
 @transaction.atomic

@@ -44,6 +44,11 @@ class PaymentRequired(FinanceError):
     code, http_status = "payment_required", 409
 
 
+class WriteOffForbidden(FinanceError):
+    """Writing off bad debt needs its own permission beyond adjusting debt."""
+    code, http_status = "permission_denied", 403
+
+
 class PaymentExceedsReceivable(FinanceError):
     code, http_status = "payment_exceeds_receivable", 409
 

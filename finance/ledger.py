@@ -1,5 +1,6 @@
 """Posting primitives: ledger entries that move a locked customer's stored balances,
-gapless document codes, and settlement of orders by receipts (結算).
+vouchers posted in one statement (their codes drawn as finance.codes says), and settlement
+of orders by receipts (結算).
 
 Callers hold the customer's row lock (finance.locks) and an open transaction.
 """
@@ -12,8 +13,9 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from crm.models import Customer
+from finance.codes import COUNTER_NEXT_SQL, document_code_sql
 from finance.exceptions import InsufficientCoins, InsufficientPrepaid
-from finance.models import Allocation, DocumentCounter, LedgerEntry, Order, Voucher
+from finance.models import Allocation, LedgerEntry, Order, Voucher
 from tenants.current import tenant_money
 
 Book = LedgerEntry.Book
@@ -23,18 +25,6 @@ BALANCE_FIELDS = {
     Book.COINS: "coins",
     Book.PURCHASES: "total_purchased_amount",
 }
-
-
-def document_code_next(prefix: str) -> str:
-    """PT000001, PC000001, DH000001...: gapless, since the counter row stays locked by this
-    UPDATE until the document's transaction ends (a rollback gives the number back)."""
-    table = DocumentCounter._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (prefix, last) VALUES (%s, 1) ON CONFLICT (prefix) "
-            f"DO UPDATE SET last = {table}.last + 1 RETURNING last", [prefix])
-        (number,) = cursor.fetchone()
-    return f"{prefix}{number:06d}"
 
 
 def _balance_move(customer: Customer, book: str, amount):
@@ -69,11 +59,6 @@ def entry_post(*, customer: Customer, book: str, kind: str, amount, key: str, br
         branch=branch, created_by=actor, idempotency_key=key)
 
 
-def _code_sql(prefix_param: str = "%s") -> str:
-    return (f"{prefix_param} || CASE WHEN n.last < 1000000 THEN lpad(n.last::text, 6, '0') "
-            "ELSE n.last::text END")
-
-
 def voucher_post(*, customer: Customer, voucher: Voucher, prefix: str,
                  entries: list[tuple[str, str, Decimal]]) -> tuple[Voucher, bool]:
     """Write a voucher, its entries (book, kind, amount) and the customer's new balances in
@@ -83,19 +68,17 @@ def voucher_post(*, customer: Customer, voucher: Voucher, prefix: str,
     moves = [(book, kind, amount, _balance_move(customer, book, amount))
              for book, kind, amount in entries if amount]
     voucher.receivable_after = customer.receivable_amount
-    counter, vouchers, ledger = (DocumentCounter._meta.db_table, Voucher._meta.db_table,
-                                 LedgerEntry._meta.db_table)
+    vouchers, ledger = Voucher._meta.db_table, LedgerEntry._meta.db_table
     customers, orders = Customer._meta.db_table, Order._meta.db_table
     values = ", ".join(["(%s, %s, %s::numeric, %s::numeric)"] * len(moves))
+    code = document_code_sql(number="n.last")
     sql = f"""
-        WITH n AS (
-            INSERT INTO {counter} (prefix, last) VALUES (%s, 1) ON CONFLICT (prefix)
-            DO UPDATE SET last = {counter}.last + 1 RETURNING last),
+        WITH n AS ({COUNTER_NEXT_SQL}),
         v AS (
             INSERT INTO {vouchers} (code, type, customer_id, branch_id, method, purpose, amount,
                                     receivable_after, status, note, idempotency_key,
                                     created_at, created_by_id)
-            SELECT {_code_sql()}, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now(), %s FROM n
+            SELECT {code}, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now(), %s FROM n
             RETURNING id, code, created_at),
         e AS (
             INSERT INTO {ledger} (customer_id, book, kind, amount, balance_after, voucher_id,

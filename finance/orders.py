@@ -8,22 +8,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Branch, Customer
+from crm.selectors import customer_visible_check
 from crm.services import customer_create
 from finance.catalogue import price_resolve
-from finance.exceptions import (
-    CreditLimitExceeded,
-    CustomerOverCreditLimit,
-    InvalidFinanceInput,
-    InvalidStatus,
-    PaymentRequired,
-)
-from finance.ledger import balances_save, document_code_next, entries_reverse, entry_post
+from finance.codes import ORDER_PREFIX, document_code_next
+from finance.credit import credit_limit_check, credit_limit_over_check
+from finance.exceptions import InvalidFinanceInput, InvalidStatus, PaymentRequired
+from finance.ledger import balances_save, entries_reverse, entry_post
 from finance.locks import customer_lock
 from finance.models import FinanceSettings, LedgerEntry, Order, OrderLine, Product
 from finance.rules import PREPAID, branch_resolve, customer_branch_check, payment_method_check
 from tenants.current import tenant_money
 
-ORDER_PREFIX = "DH"
 Book, Kind = LedgerEntry.Book, LedgerEntry.Kind
 
 
@@ -51,12 +47,6 @@ def finance_settings_update(*, coin_earn_step_amount: Decimal | None = None,
             setattr(found, field, value)
     found.save()
     return found
-
-
-def _over_limit_check(customer: Customer) -> None:
-    limit = customer.credit_limit_amount
-    if customer.credit_limit_enforced and limit is not None and customer.receivable_amount > limit:
-        raise CustomerOverCreditLimit(limit=limit, receivable=customer.receivable_amount)
 
 
 def _lines_build(*, lines, customer, actor) -> list[OrderLine]:
@@ -104,7 +94,9 @@ def order_create(
 ) -> Order:
     """A draft order, approved in the same transaction when `approve`: if approval is
     refused the exception leaves nothing behind, not even the draft. `new_customer` creates
-    the customer inline (CRM's service) in the same transaction."""
+    the customer inline (CRM's service) in the same transaction. A customer the actor may
+    not see is unknown (CustomerUnknown)."""
+    customer_visible_check(user=actor, customer=customer)
     branch = branch_resolve(actor=actor, branch=branch)
     if customer is not None:
         customer = customer_lock(customer.pk)  # a repeat with the same key waits here
@@ -119,7 +111,7 @@ def order_create(
         raise InvalidFinanceInput("channel", _("Unknown channel."))
     if customer is not None:
         customer_branch_check(customer, branch)
-        _over_limit_check(customer)
+        credit_limit_over_check(customer=customer)
     for field, value in (("department", department), ("terminal", terminal)):
         if value is not None and (customer is None or value.customer_id != customer.pk):
             raise InvalidFinanceInput(field, _("Does not belong to this order's customer."))
@@ -180,11 +172,7 @@ def order_approve(*, order: Order, actor) -> Order:
                   "(%(total)s) before approval.") % {"code": customer.code,
                                                      "total": order.total_amount},
                 {"paid_amount": [str(unpaid)]})
-        limit = customer.credit_limit_amount
-        if (customer.credit_limit_enforced and limit is not None
-                and customer.receivable_amount + unpaid > limit):
-            raise CreditLimitExceeded(limit=limit, receivable=customer.receivable_amount,
-                                      amount=unpaid)
+        credit_limit_check(customer=customer, adding=unpaid)
         _order_post(order=order, customer=customer, actor=actor)
     order.status = Order.Status.APPROVED
     order.approved_at = timezone.now()

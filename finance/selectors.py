@@ -1,17 +1,95 @@
-"""Reads: the customer's tabs (debt ledger, purchases, prepaid, coins), aging, daily report."""
+"""Reads: who sees which orders, vouchers and prices; the customer's tabs (debt ledger,
+purchases, prepaid, coins); aging and the daily report, for the branches a user may see."""
 
 import datetime
 from collections import defaultdict
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm.models import Branch, Customer
+from crm.selectors import (
+    branch_visible,
+    branch_visible_get,
+    customer_visible,
+    staff_branch_ids,
+    staff_sees_all_branches,
+)
+from finance.exceptions import InvalidFinanceInput
 from finance.ledger import Book, open_orders
-from finance.models import LedgerEntry, Order, Voucher
+from finance.models import AgreementPrice, LedgerEntry, Order, Product, Voucher
 
 BUCKETS = ("0_30", "31_60", "61_90", "90_plus")
+AGING_BY = ("branch", "owner")
+
+
+# --- who sees what (branch isolation) ---------------------------------------------------
+
+def _documents_visible(queryset: QuerySet, user: User) -> QuerySet:
+    """Orders or vouchers of the branches the user sees whose customer the user may see
+    (crm's one customer rule); walk-in orders have none."""
+    queryset = queryset.filter(Q(customer__isnull=True) | Q(customer__in=customer_visible(user)))
+    if staff_sees_all_branches(user):
+        return queryset
+    return queryset.filter(branch_id__in=staff_branch_ids(user))
+
+
+def order_list(*, user: User, customer_id: int | None = None,
+               status: str | None = None) -> QuerySet[Order]:
+    """The orders this user may see, with their lines; an unknown status filters nothing."""
+    queryset = _documents_visible(
+        Order.objects.select_related("created_by", "cancelled_by").prefetch_related("lines"),
+        user)
+    if customer_id is not None:
+        queryset = queryset.filter(customer_id=customer_id)
+    if status in Order.Status.values:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def voucher_list(*, user: User, customer_id: int | None = None, type: str | None = None,
+                 status: str | None = None, purpose: str | None = None) -> QuerySet[Voucher]:
+    """The vouchers this user may see; an unknown type, status or purpose filters nothing."""
+    queryset = _documents_visible(Voucher.objects.select_related("created_by", "cancelled_by"),
+                                  user)
+    if customer_id is not None:
+        queryset = queryset.filter(customer_id=customer_id)
+    for name, value, choices in (("type", type, Voucher.Type.values),
+                                 ("status", status, Voucher.Status.values),
+                                 ("purpose", purpose, Voucher.Purpose.values)):
+        if value in choices:
+            queryset = queryset.filter(**{name: value})
+    return queryset
+
+
+def product_list(*, search: str | None = None, active: bool | None = None
+                 ) -> QuerySet[Product]:
+    """The catalogue, narrowed to SKUs or names containing `search`."""
+    queryset = Product.objects.all()
+    if search:
+        queryset = queryset.filter(Q(sku__icontains=search) | Q(name__icontains=search))
+    if active is not None:
+        queryset = queryset.filter(active=active)
+    return queryset
+
+
+def agreement_price_list(*, user: User, product_id: int | None = None,
+                         customer_id: int | None = None,
+                         group_id: int | None = None) -> QuerySet[AgreementPrice]:
+    """Group and list-wide prices, and the prices of the customers this user may see."""
+    queryset = AgreementPrice.objects.filter(
+        Q(customer__isnull=True) | Q(customer__in=customer_visible(user)))
+    for field, value in (("product_id", product_id), ("customer_id", customer_id),
+                         ("group_id", group_id)):
+        if value is not None:
+            queryset = queryset.filter(**{field: value})
+    return queryset
+
+
+# --- a customer's tabs -------------------------------------------------------------------
 
 
 def customer_entries_list(*, customer: Customer, book: str = Book.RECEIVABLE) -> QuerySet:
@@ -89,6 +167,29 @@ def tenant_aging(*, by: str = "branch", today: datetime.date | None = None) -> l
             row[bucket] += amount
     return [{by: key, "buckets": row, "receivable": sum(row.values())}
             for key, row in sorted(totals.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
+
+
+def aging_report_list(*, user: User, by: str = "branch",
+                      today: datetime.date | None = None) -> list[dict]:
+    """`tenant_aging` as this user may read it: per branch, only the branches they see."""
+    if by not in AGING_BY:
+        raise InvalidFinanceInput("by", _("Choose branch or owner."))
+    rows = tenant_aging(by=by, today=today)
+    if by == "branch" and not staff_sees_all_branches(user):
+        mine = set(branch_visible(user).values_list("pk", flat=True))
+        rows = [row for row in rows if row["branch"] in mine]
+    return rows
+
+
+def daily_report_get(*, user: User, branch_id: int | None = None,
+                     day: datetime.date | None = None) -> dict:
+    """The daily report of a branch the user sees (by default their primary one), today
+    unless `day` is given. Every role may read it for their branches."""
+    try:
+        branch = branch_visible_get(user=user, branch_id=branch_id)
+    except Branch.DoesNotExist:
+        raise InvalidFinanceInput("branch", _("Unknown branch.")) from None
+    return daily_report(branch=branch, day=day or timezone.localdate())
 
 
 def daily_report(*, branch: Branch, day: datetime.date) -> dict:

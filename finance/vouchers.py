@@ -9,12 +9,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Branch, Customer
+from finance.codes import VOUCHER_PREFIXES
 from finance.exceptions import (
     InvalidFinanceInput,
     InvalidStatus,
     OpeningBalanceExists,
     PaymentExceedsReceivable,
     PrepaidNotAllowed,
+    WriteOffForbidden,
 )
 from finance.ledger import (
     allocations_release,
@@ -35,7 +37,6 @@ from finance.rules import (
 
 Book, Kind = LedgerEntry.Book, LedgerEntry.Kind
 Type, Purpose = Voucher.Type, Voucher.Purpose
-PREFIXES = {Type.RECEIPT: "PT", Type.PAYMENT: "PC"}
 
 
 def _begin(*, customer: Customer, actor, branch: Branch | None,
@@ -60,7 +61,7 @@ def _post(*, customer: Customer, actor, branch: Branch, type: str, purpose: str,
                       purpose=purpose, amount=amount, note=note,
                       idempotency_key=idempotency_key or None, created_by=actor)
     voucher, has_open_orders = voucher_post(customer=customer, voucher=voucher,
-                                            prefix=PREFIXES[type], entries=entries)
+                                            prefix=VOUCHER_PREFIXES[type], entries=entries)
     if settle > 0 and has_open_orders:
         orders_settle(customer=customer, voucher=voucher, amount=settle, order_ids=order_ids)
     return voucher
@@ -100,7 +101,10 @@ def debt_adjust(*, customer: Customer, target_receivable: Decimal, actor,
                 branch: Branch | None = None, note: str = "", write_off: bool = False,
                 idempotency_key: str | None = None) -> Voucher:
     """Make the receivable exactly `target_receivable` with a payment voucher (PC) whose
-    amount is the signed change (purpose adjustment, or write_off for bad debt)."""
+    amount is the signed change (purpose adjustment, or write_off for bad debt, which
+    needs `finance.write_off_debt`)."""
+    if write_off and not actor.has_perm("finance.write_off_debt"):
+        raise WriteOffForbidden(_("You may not write off debt."))
     target = amount_check(target_receivable, field="target_receivable", positive=False)
     if target < 0:
         raise InvalidFinanceInput("target_receivable", _("The receivable cannot be negative."))

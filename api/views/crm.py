@@ -51,8 +51,6 @@ class BranchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVie
             raise PermissionDenied()
         serializer = BranchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if Branch.objects.filter(code=serializer.validated_data["code"].strip().upper()).exists():
-            raise ValidationError({"code": [_("A branch with this code exists.")]})
         fields = {k: v for k, v in serializer.validated_data.items() if k != "active"}
         return Response(BranchSerializer(branch_create(**fields)).data,
                         status=status.HTTP_201_CREATED)

@@ -2,43 +2,25 @@
 actions, reports. Views parse and authorise; finance services do the writing."""
 
 import datetime
+from collections.abc import Callable
 
-from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from api.base import APIView, GenericViewSet, ModelViewSet
+from api.pagination import PagePagination
 from api.serializers import finance as s
-from crm.models import Branch, Customer
-from crm.selectors import customer_visible, staff_branch_ids
+from crm.models import Customer
+from crm.selectors import customer_visible, customer_visible_check
 from finance import catalogue, orders, selectors, vouchers
 from finance.ledger import Book
 from finance.models import AgreementPrice, Order, PaymentMethod, Product, Voucher
-
-
-class Pages(PageNumberPagination):
-    """{"results", "next", "previous"} (DESIGN §6)."""
-
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-    def get_paginated_response(self, data):
-        return Response({"results": data, "next": self.get_next_link(),
-                         "previous": self.get_previous_link()})
-
-    def get_paginated_response_schema(self, schema):
-        return {"type": "object", "properties": {
-            "results": schema, "next": {"type": "string", "nullable": True},
-            "previous": {"type": "string", "nullable": True}}}
 
 
 class HasFinancePermission(BasePermission):
@@ -48,21 +30,6 @@ class HasFinancePermission(BasePermission):
         key = getattr(view, "action", None) or request.method
         needed = getattr(view, "required_perms", {}).get(key, ())
         return all(request.user.has_perm(perm) for perm in needed)
-
-
-# --- who sees what (branch isolation) ---------------------------------------------------
-
-def _sees_all_branches(user) -> bool:
-    return user.has_perm("crm.view_all_branches_customer")
-
-
-def _documents_visible(queryset: QuerySet, user) -> QuerySet:
-    """Orders and vouchers of the user's branches (all for all-branch roles) whose customer
-    the user may see; walk-in orders have none."""
-    queryset = queryset.filter(Q(customer__isnull=True) | Q(customer__in=customer_visible(user)))
-    if _sees_all_branches(user):
-        return queryset
-    return queryset.filter(branch_id__in=staff_branch_ids(user))
 
 
 def _customer_get(request, pk: int) -> Customer:
@@ -84,7 +51,7 @@ def _int_param(request, name: str) -> int | None:
 class ProductViewSet(ModelViewSet):
     queryset = Product.objects.none()  # the schema's model; get_queryset filters
     serializer_class = s.ProductSerializer
-    pagination_class = Pages
+    pagination_class = PagePagination
     permission_classes = [IsAuthenticated, HasFinancePermission]
     required_perms = {"list": ("finance.view_product",), "retrieve": ("finance.view_product",),
                       "create": ("finance.add_product",), "update": ("finance.change_product",),
@@ -92,12 +59,9 @@ class ProductViewSet(ModelViewSet):
                       "destroy": ("finance.delete_product",)}
 
     def get_queryset(self):
-        queryset = Product.objects.all()
-        if term := self.request.query_params.get("search"):
-            queryset = queryset.filter(Q(sku__icontains=term) | Q(name__icontains=term))
-        if (active := self.request.query_params.get("active")) in ("true", "false"):
-            queryset = queryset.filter(active=active == "true")
-        return queryset
+        active = self.request.query_params.get("active")
+        return selectors.product_list(search=self.request.query_params.get("search"),
+                                      active={"true": True, "false": False}.get(active))
 
     def perform_create(self, serializer):
         serializer.instance = catalogue.product_create(**serializer.validated_data)
@@ -113,7 +77,7 @@ class ProductViewSet(ModelViewSet):
 class AgreementPriceViewSet(ModelViewSet):
     queryset = AgreementPrice.objects.none()  # the schema's model; get_queryset filters
     serializer_class = s.AgreementPriceSerializer
-    pagination_class = Pages
+    pagination_class = PagePagination
     permission_classes = [IsAuthenticated, HasFinancePermission]
     required_perms = {"list": ("finance.view_agreementprice",),
                       "retrieve": ("finance.view_agreementprice",),
@@ -123,26 +87,20 @@ class AgreementPriceViewSet(ModelViewSet):
                       "destroy": ("finance.delete_agreementprice",)}
 
     def get_queryset(self):
-        visible = customer_visible(self.request.user)
-        queryset = AgreementPrice.objects.filter(
-            Q(customer__isnull=True) | Q(customer__in=visible))
-        for name in ("product", "customer", "group"):
-            if (value := _int_param(self.request, name)) is not None:
-                queryset = queryset.filter(**{f"{name}_id": value})
-        return queryset
-
-    def _customer_check(self, data):
-        customer = data.get("customer")
-        if customer is not None and not customer_visible(self.request.user).filter(
-                pk=customer.pk).exists():
-            raise ValidationError({"customer": [_("Unknown customer.")]})
+        return selectors.agreement_price_list(
+            user=self.request.user, product_id=_int_param(self.request, "product"),
+            customer_id=_int_param(self.request, "customer"),
+            group_id=_int_param(self.request, "group"))
 
     def perform_create(self, serializer):
-        self._customer_check(serializer.validated_data)
+        # catalogue's services take no actor yet: the price's customer is checked here
+        customer_visible_check(user=self.request.user,
+                               customer=serializer.validated_data.get("customer"))
         serializer.instance = catalogue.agreement_price_create(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        self._customer_check(serializer.validated_data)
+        customer_visible_check(user=self.request.user,
+                               customer=serializer.validated_data.get("customer"))
         serializer.instance = catalogue.agreement_price_update(price=serializer.instance,
                                                                **serializer.validated_data)
 
@@ -174,34 +132,26 @@ class PaymentMethodViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     queryset = Order.objects.none()  # the schema's model; get_queryset filters
     serializer_class = s.OrderSerializer
-    pagination_class = Pages
+    pagination_class = PagePagination
     permission_classes = [IsAuthenticated, HasFinancePermission]
     required_perms = {"list": ("finance.view_order",), "retrieve": ("finance.view_order",),
                       "create": ("finance.add_order",), "approve": ("finance.add_order",),
                       "cancel": ("finance.cancel_order",)}
 
     def get_queryset(self):
-        queryset = _documents_visible(
-            Order.objects.select_related("created_by", "cancelled_by").prefetch_related("lines"),
-            self.request.user)
-        if (customer := _int_param(self.request, "customer")) is not None:
-            queryset = queryset.filter(customer_id=customer)
-        if (state := self.request.query_params.get("status")) in Order.Status.values:
-            queryset = queryset.filter(status=state)
-        return queryset
+        return selectors.order_list(user=self.request.user,
+                                    customer_id=_int_param(self.request, "customer"),
+                                    status=self.request.query_params.get("status"))
 
     @extend_schema(request=s.OrderCreateSerializer, responses={201: s.OrderSerializer})
     def create(self, request):
         form = s.OrderCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        customer = data.get("customer")
-        if customer is not None and not customer_visible(request.user).filter(
-                pk=customer.pk).exists():
-            raise ValidationError({"customer": [_("Unknown customer.")]})
         order = orders.order_create(
-            actor=request.user, customer=customer, new_customer=data.get("new_customer"),
-            branch=data.get("branch"), channel=data["channel"],
+            actor=request.user, customer=data.get("customer"),
+            new_customer=data.get("new_customer"), branch=data.get("branch"),
+            channel=data["channel"],
             lines=[orders.LineInput(product=line["product"], quantity=line["quantity"],
                                     unit_price=line.get("unit_price")) for line in data["lines"]],
             paid_amount=data["paid_amount"], payment_method=data["payment_method"],
@@ -230,21 +180,17 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericView
 class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     queryset = Voucher.objects.none()  # the schema's model; get_queryset filters
     serializer_class = s.VoucherSerializer
-    pagination_class = Pages
+    pagination_class = PagePagination
     permission_classes = [IsAuthenticated, HasFinancePermission]
     required_perms = {"list": ("finance.view_voucher",), "retrieve": ("finance.view_voucher",),
                       "cancel": ("finance.cancel_voucher",)}
 
     def get_queryset(self):
-        queryset = _documents_visible(
-            Voucher.objects.select_related("created_by", "cancelled_by"), self.request.user)
-        if (customer := _int_param(self.request, "customer")) is not None:
-            queryset = queryset.filter(customer_id=customer)
-        for name, choices in (("type", Voucher.Type.values), ("status", Voucher.Status.values),
-                              ("purpose", Voucher.Purpose.values)):
-            if (value := self.request.query_params.get(name)) in choices:
-                queryset = queryset.filter(**{name: value})
-        return queryset
+        params = self.request.query_params
+        return selectors.voucher_list(user=self.request.user,
+                                      customer_id=_int_param(self.request, "customer"),
+                                      type=params.get("type"), status=params.get("status"),
+                                      purpose=params.get("purpose"))
 
     @extend_schema(request=s.ReasonSerializer, responses={200: s.VoucherSerializer})
     @action(detail=True, methods=["post"])
@@ -270,7 +216,7 @@ class CustomerEntriesView(APIView):
     @extend_schema(responses={200: s.LedgerRowSerializer(many=True)})
     def get(self, request, pk: int):
         customer = _customer_get(request, pk)
-        pages = Pages()
+        pages = PagePagination()
         page = pages.paginate_queryset(
             selectors.customer_entries_list(customer=customer, book=self.book), request, self)
         row_serializer = s.CoinRowSerializer if self.book == Book.COINS else s.LedgerRowSerializer
@@ -293,7 +239,7 @@ class CustomerPurchasesView(APIView):
     @extend_schema(responses={200: s.OrderSerializer(many=True)})
     def get(self, request, pk: int):
         customer = _customer_get(request, pk)
-        pages = Pages()
+        pages = PagePagination()
         page = pages.paginate_queryset(selectors.customer_purchases_list(customer=customer),
                                        request, self)
         return pages.get_paginated_response(s.OrderSerializer(page, many=True).data)
@@ -313,14 +259,15 @@ class CustomerAgingView(APIView):
 
 class _CustomerVoucherAction(APIView):
     """POST on a customer that makes one voucher through `service`: 201 with the voucher.
-    The input serializer's fields are the service's keyword arguments."""
+    The input serializer's fields are the service's keyword arguments. Each subclass names
+    its serializer, service and permission, and restates `post` to carry its schema."""
 
     input_serializer: type[serializers.Serializer]
-    service = None
+    service: Callable[..., Voucher]
     permission_classes = [IsAuthenticated, HasFinancePermission]
 
     def voucher_make(self, request, customer, data) -> Voucher:
-        return type(self).service(customer=customer, actor=request.user, **data)
+        return self.service(customer=customer, actor=request.user, **data)
 
     def post(self, request, pk: int):
         customer = _customer_get(request, pk)
@@ -330,41 +277,60 @@ class _CustomerVoucherAction(APIView):
         return Response(s.VoucherSerializer(voucher).data, status=status.HTTP_201_CREATED)
 
 
-def _voucher_action(name: str, *, service, input_serializer, perm: str, doc: str):
-    view = type(name, (_CustomerVoucherAction,), {
-        "__doc__": doc, "service": service, "input_serializer": input_serializer,
-        "required_perms": {"POST": (perm,)}, "__module__": __name__})
+class CustomerPaymentsView(_CustomerVoucherAction):
+    """A receipt (PT); more than the receivable goes to prepaid when allowed."""
 
-    def post(self, request, pk: int):  # its own function: the schema is set on it
-        return _CustomerVoucherAction.post(self, request, pk)
+    input_serializer = s.PaymentInputSerializer
+    service = staticmethod(vouchers.payment_record)
+    required_perms = {"POST": ("finance.add_voucher",)}
 
-    view.post = extend_schema(request=input_serializer,
-                              responses={201: s.VoucherSerializer})(post)
-    return view
+    @extend_schema(request=s.PaymentInputSerializer, responses={201: s.VoucherSerializer})
+    def post(self, request, pk: int):
+        return super().post(request, pk)
 
 
-CustomerPaymentsView = _voucher_action(
-    "CustomerPaymentsView", service=vouchers.payment_record,
-    input_serializer=s.PaymentInputSerializer, perm="finance.add_voucher",
-    doc="A receipt (PT); more than the receivable goes to prepaid when allowed.")
-CustomerPrepaidTopupView = _voucher_action(
-    "CustomerPrepaidTopupView", service=vouchers.prepaid_topup,
-    input_serializer=s.PrepaidInputSerializer, perm="finance.add_voucher",
-    doc="A receipt (PT) onto the prepaid balance.")
-CustomerPrepaidRefundView = _voucher_action(
-    "CustomerPrepaidRefundView", service=vouchers.prepaid_refund,
-    input_serializer=s.PrepaidInputSerializer, perm="finance.refund_prepaid",
-    doc="A payment (PC) out of the prepaid balance.")
-CustomerOpeningBalanceView = _voucher_action(
-    "CustomerOpeningBalanceView", service=vouchers.opening_balance_set,
-    input_serializer=s.OpeningBalanceInputSerializer, perm="finance.set_opening_balance",
-    doc="The receivable a customer brings when the tenant moves in (once).")
+class CustomerPrepaidTopupView(_CustomerVoucherAction):
+    """A receipt (PT) onto the prepaid balance."""
+
+    input_serializer = s.PrepaidInputSerializer
+    service = staticmethod(vouchers.prepaid_topup)
+    required_perms = {"POST": ("finance.add_voucher",)}
+
+    @extend_schema(request=s.PrepaidInputSerializer, responses={201: s.VoucherSerializer})
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+
+class CustomerPrepaidRefundView(_CustomerVoucherAction):
+    """A payment (PC) out of the prepaid balance."""
+
+    input_serializer = s.PrepaidInputSerializer
+    service = staticmethod(vouchers.prepaid_refund)
+    required_perms = {"POST": ("finance.refund_prepaid",)}
+
+    @extend_schema(request=s.PrepaidInputSerializer, responses={201: s.VoucherSerializer})
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+
+class CustomerOpeningBalanceView(_CustomerVoucherAction):
+    """The receivable a customer brings when the tenant moves in (once)."""
+
+    input_serializer = s.OpeningBalanceInputSerializer
+    service = staticmethod(vouchers.opening_balance_set)
+    required_perms = {"POST": ("finance.set_opening_balance",)}
+
+    @extend_schema(request=s.OpeningBalanceInputSerializer,
+                   responses={201: s.VoucherSerializer})
+    def post(self, request, pk: int):
+        return super().post(request, pk)
 
 
 class CustomerDebtAdjustView(_CustomerVoucherAction):
     """A payment voucher (PC) whose amount is the signed change to `target_receivable`."""
 
     input_serializer = s.DebtAdjustInputSerializer
+    service = staticmethod(vouchers.debt_adjust)
     required_perms = {"POST": ("finance.adjust_debt",)}
 
     @extend_schema(request=s.DebtAdjustInputSerializer, responses={201: s.VoucherSerializer})
@@ -374,10 +340,8 @@ class CustomerDebtAdjustView(_CustomerVoucherAction):
     def voucher_make(self, request, customer, data):
         data = dict(data)
         write_off = data.pop("purpose") == "write_off"
-        if write_off and not request.user.has_perm("finance.write_off_debt"):
-            self.permission_denied(request)
-        return vouchers.debt_adjust(customer=customer, actor=request.user, write_off=write_off,
-                                    **data)
+        return self.service(customer=customer, actor=request.user, write_off=write_off,
+                            **data)
 
 
 # --- reports -----------------------------------------------------------------------------
@@ -390,12 +354,7 @@ class AgingReportView(APIView):
                    responses={200: dict})
     def get(self, request):
         by = request.query_params.get("by", "branch")
-        if by not in ("branch", "owner"):
-            raise ValidationError({"by": [_("Choose branch or owner.")]})
-        rows = selectors.tenant_aging(by=by)
-        if not _sees_all_branches(request.user) and by == "branch":
-            mine = set(staff_branch_ids(request.user))
-            rows = [row for row in rows if row["branch"] in mine]
+        rows = selectors.aging_report_list(user=request.user, by=by)
         return Response({"results": [
             {by: row[by], "receivable": s._amount_text(row["receivable"]),
              "buckets": s.buckets_out(row["buckets"])} for row in rows]})
@@ -407,22 +366,13 @@ class DailyReportView(APIView):
     @extend_schema(parameters=[OpenApiParameter("branch", int), OpenApiParameter("day", str)],
                    responses={200: dict})
     def get(self, request):
-        branch_id = _int_param(request, "branch")
-        allowed = Branch.objects.all() if _sees_all_branches(request.user) else \
-            Branch.objects.filter(pk__in=staff_branch_ids(request.user))
-        if branch_id is None:
-            branch = allowed.filter(staffbranch__user=request.user,
-                                    staffbranch__primary=True).first() or allowed.first()
-        else:
-            branch = allowed.filter(pk=branch_id).first()
-        if branch is None:
-            raise ValidationError({"branch": [_("Unknown branch.")]})
         try:
             day = datetime.date.fromisoformat(request.query_params["day"]) \
-                if request.query_params.get("day") else timezone.localdate()
+                if request.query_params.get("day") else None
         except ValueError:
             raise ValidationError({"day": [_("A date like 2026-01-31 is required.")]}) from None
-        report = selectors.daily_report(branch=branch, day=day)
+        report = selectors.daily_report_get(user=request.user,
+                                            branch_id=_int_param(request, "branch"), day=day)
         money_keys = ("sales", "receivable_new", "receivable_collected", "prepaid_in",
                       "prepaid_out")
         return Response({**report, **{k: s._amount_text(report[k]) for k in money_keys},

@@ -275,6 +275,9 @@ def test_branches_and_groups(acme):
                          format="json")
     assert created.status_code == 201 and created.json()["code"] == "HP1"
     assert any(b["code"] == "MAIN" for b in owner.get("/api/v1/branches").json())
+    for again in ("HP1", " hp1"):
+        taken = owner.post("/api/v1/branches", {"code": again, "name": "X"}, format="json")
+        assert (taken.status_code, taken.json()["code"]) == (409, "branch_code_taken")
     sales = api_client(acme, "sales@acme.test")
     assert sales.post("/api/v1/branches", {"code": "X", "name": "X"},
                       format="json").status_code == 403

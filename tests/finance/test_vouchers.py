@@ -10,6 +10,7 @@ from finance.exceptions import (
     OpeningBalanceExists,
     PaymentExceedsReceivable,
     PrepaidNotAllowed,
+    WriteOffForbidden,
 )
 from finance.models import Allocation, LedgerEntry, Voucher
 from finance.orders import order_cancel, order_create
@@ -83,6 +84,27 @@ def test_debt_adjust_is_a_payment_voucher_of_the_signed_change(acme_schema):
         debt_adjust(customer=customer, target_receivable=Decimal("10"), actor=owner,
                     write_off=True)
     assert _receivable(customer) == 0
+
+
+def test_write_off_needs_its_own_permission(acme_schema):
+    from django.contrib.auth.models import Permission, User
+
+    from crm.models import Branch
+    from crm.staff import staff_create
+
+    adjuster = staff_create(username="adjuster@acme.test", roles=[],
+                            branches=[Branch.objects.get(code="MAIN")])
+    adjuster.user_permissions.add(Permission.objects.get(codename="adjust_debt"))
+    adjuster = User.objects.get(pk=adjuster.pk)  # a fresh permission cache
+    customer = customer_make()
+    opening_balance_set(customer=customer, amount=Decimal("500000"), actor=user("owner@acme.test"))
+    with pytest.raises(WriteOffForbidden) as refused:
+        debt_adjust(customer=customer, target_receivable=Decimal("0"), actor=adjuster,
+                    write_off=True)
+    assert (refused.value.http_status, refused.value.code) == (403, "permission_denied")
+    assert _receivable(customer) == Decimal("500000")
+    debt_adjust(customer=customer, target_receivable=Decimal("400000"), actor=adjuster)
+    assert _receivable(customer) == Decimal("400000")
 
 
 def test_prepaid_topup_spend_refund_and_cancel_never_go_negative(acme_schema):

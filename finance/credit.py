@@ -1,0 +1,32 @@
+"""The credit limit (hạn mức công nợ / 信用額度): how much receivable a customer may carry.
+
+A limit binds only when it is set and enforced. Order creation refuses a customer already
+over it; approval refuses an order whose unpaid part would take the receivable past it.
+Callers hold the customer's row lock (finance.locks), so the receivable read is current.
+"""
+
+from decimal import Decimal
+
+from crm.models import Customer
+from finance.exceptions import CreditLimitExceeded, CustomerOverCreditLimit
+
+
+def _enforced_limit(customer: Customer) -> Decimal | None:
+    if not customer.credit_limit_enforced:
+        return None
+    return customer.credit_limit_amount
+
+
+def credit_limit_check(*, customer: Customer, adding: Decimal) -> None:
+    """Refuse `adding` more receivable when it would take the customer past the limit."""
+    limit = _enforced_limit(customer)
+    if limit is not None and customer.receivable_amount + adding > limit:
+        raise CreditLimitExceeded(limit=limit, receivable=customer.receivable_amount,
+                                  amount=adding)
+
+
+def credit_limit_over_check(*, customer: Customer) -> None:
+    """Refuse any new order of a customer whose receivable is already over the limit."""
+    limit = _enforced_limit(customer)
+    if limit is not None and customer.receivable_amount > limit:
+        raise CustomerOverCreditLimit(limit=limit, receivable=customer.receivable_amount)
