@@ -87,20 +87,24 @@ def voucher_post(*, customer: Customer, voucher: Voucher, prefix: str,
                                  LedgerEntry._meta.db_table)
     customers, orders = Customer._meta.db_table, Order._meta.db_table
     values = ", ".join(["(%s, %s, %s::numeric, %s::numeric)"] * len(moves))
+    # The entries' time is the database clock once the customer is locked (not now(), the
+    # transaction's start): per customer, time order is then posting order, which a
+    # statement's period relies on (finance/statements.py).
     sql = f"""
-        WITH n AS (
+        WITH t AS (SELECT clock_timestamp() AS at),
+        n AS (
             INSERT INTO {counter} (prefix, last) VALUES (%s, 1) ON CONFLICT (prefix)
             DO UPDATE SET last = {counter}.last + 1 RETURNING last),
         v AS (
             INSERT INTO {vouchers} (code, type, customer_id, branch_id, method, purpose, amount,
                                     receivable_after, status, note, idempotency_key,
                                     created_at, created_by_id)
-            SELECT {_code_sql()}, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now(), %s FROM n
+            SELECT {_code_sql()}, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, t.at, %s FROM n, t
             RETURNING id, code, created_at),
         e AS (
             INSERT INTO {ledger} (customer_id, book, kind, amount, balance_after, voucher_id,
                                   branch_id, created_by_id, created_at, idempotency_key)
-            SELECT %s, x.book, x.kind, x.amount, x.after, v.id, %s, %s, now(),
+            SELECT %s, x.book, x.kind, x.amount, x.after, v.id, %s, %s, v.created_at,
                    'V' || v.id || ':' || x.book
             FROM v, (VALUES {values}) AS x (book, kind, amount, after)),
         u AS (
