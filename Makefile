@@ -12,7 +12,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The statement PDFs' static fonts, made once from the variable font of a PyPI wheel
+# (finance/fonts.py); `make run` and `make test` would otherwise make them on first use.
 install: $(VENV)/.installed
+	@$(PY) -m finance.fonts "$${DATA_DIR:-.data}/fonts" >/dev/null
 
 run: install
 	$(SUPERVISE) run

@@ -19,6 +19,8 @@ urlpatterns = [
     path("customers/<int:pk>/purchases", v.CustomerPurchasesView.as_view(),
          name="customer-purchases"),
     path("customers/<int:pk>/aging", v.CustomerAgingView.as_view(), name="customer-aging"),
+    path("customers/<int:pk>/statement", v.CustomerStatementView.as_view(),
+         name="customer-statement"),
     path("customers/<int:pk>/payments", v.CustomerPaymentsView.as_view(),
          name="customer-payments"),
     path("customers/<int:pk>/debt-adjust", v.CustomerDebtAdjustView.as_view(),

@@ -87,3 +87,8 @@ class InvalidFinanceInput(FinanceError):
 
     def __init__(self, field: str, message: str):
         super().__init__(message, {field: [message]})
+
+
+class GroupNotVisible(FinanceError):
+    """A consolidated statement shows every company of the group: all must be visible."""
+    code, http_status = "group_not_visible", 403

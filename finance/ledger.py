@@ -72,18 +72,22 @@ def voucher_post(*, customer: Customer, voucher: Voucher, prefix: str,
     customers, orders = Customer._meta.db_table, Order._meta.db_table
     values = ", ".join(["(%s, %s, %s::numeric, %s::numeric)"] * len(moves))
     code = document_code_sql(number="n.last")
+    # The entries' time is the database clock once the customer is locked (not now(), the
+    # transaction's start): per customer, time order is then posting order, which a
+    # statement's period relies on (finance/statements.py).
     sql = f"""
-        WITH n AS ({COUNTER_NEXT_SQL}),
+        WITH t AS (SELECT clock_timestamp() AS at),
+        n AS ({COUNTER_NEXT_SQL}),
         v AS (
             INSERT INTO {vouchers} (code, type, customer_id, branch_id, method, purpose, amount,
                                     receivable_after, status, note, idempotency_key,
                                     created_at, created_by_id)
-            SELECT {code}, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now(), %s FROM n
+            SELECT {code}, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, t.at, %s FROM n, t
             RETURNING id, code, created_at),
         e AS (
             INSERT INTO {ledger} (customer_id, book, kind, amount, balance_after, voucher_id,
                                   branch_id, created_by_id, created_at, idempotency_key)
-            SELECT %s, x.book, x.kind, x.amount, x.after, v.id, %s, %s, now(),
+            SELECT %s, x.book, x.kind, x.amount, x.after, v.id, %s, %s, v.created_at,
                    'V' || v.id || ':' || x.book
             FROM v, (VALUES {values}) AS x (book, kind, amount, after)),
         u AS (

@@ -329,7 +329,13 @@ class LedgerEntry(models.Model):
             models.CheckConstraint(condition=~Q(book="prepaid") | Q(balance_after__gte=0),
                                    name="ledgerentry_prepaid_not_negative"),
         ]
-        indexes = [models.Index(fields=["customer", "book", "id"])]
+        indexes = [
+            models.Index(fields=["customer", "book", "id"]),
+            # A statement's period: its first entry and the last one before it, found
+            # without reading the customer's history (finance/statements.py).
+            models.Index(fields=["customer", "book", "created_at", "id"],
+                         name="ledgerentry_period"),
+        ]
 
     def __str__(self):
         return self.idempotency_key

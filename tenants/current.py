@@ -27,6 +27,9 @@ class CurrentTenant:
     region: str  # ISO country code: the default region of phone numbers
     timezone_name: str
     locale: str
+    name: str = ""
+    address: str = ""
+    tax_code: str = ""
 
     @property
     def timezone(self) -> zoneinfo.ZoneInfo:
@@ -40,7 +43,8 @@ class CurrentTenant:
 def _of(tenant: Tenant) -> CurrentTenant:
     return CurrentTenant(schema_name=tenant.schema_name, currency=tenant.currency,
                          region=tenant.country, timezone_name=tenant.timezone,
-                         locale=tenant.locale)
+                         locale=tenant.locale, name=tenant.name, address=tenant.address,
+                         tax_code=tenant.tax_code)
 
 
 def tenant_current() -> CurrentTenant:

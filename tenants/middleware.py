@@ -39,7 +39,11 @@ class TenantLocaleMiddleware:
         if language is None:
             tenant = getattr(request, "tenant", None)
             language = getattr(tenant, "locale", None) or "vi"
-        supported = translation.get_supported_language_variant(language) if language else "vi"
+        try:
+            supported = translation.get_supported_language_variant(language)
+        except LookupError:  # ?lang=fr: the tenant's language; the view may refuse the value
+            tenant_locale = getattr(getattr(request, "tenant", None), "locale", None) or "vi"
+            supported = translation.get_supported_language_variant(tenant_locale)
         translation.activate(supported)
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)

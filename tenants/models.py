@@ -36,6 +36,9 @@ class Tenant(TenantMixin):
     locale = models.CharField(_("language"), max_length=8, choices=Locale.choices,
                               default=Locale.VI)
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Ho_Chi_Minh")
+    # The letterhead of the tenant's documents (statements).
+    address = models.CharField(_("address"), max_length=500, blank=True)
+    tax_code = models.CharField(_("tax code"), max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)

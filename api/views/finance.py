@@ -4,12 +4,15 @@ actions, reports. Views parse and authorise; finance services do the writing."""
 import datetime
 from collections.abc import Callable
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
@@ -18,9 +21,11 @@ from api.pagination import PagePagination
 from api.serializers import finance as s
 from crm.models import Customer
 from crm.selectors import customer_visible, customer_visible_check
-from finance import catalogue, orders, selectors, vouchers
+from finance import catalogue, orders, selectors, statements, vouchers
+from finance.exceptions import GroupNotVisible
 from finance.ledger import Book
 from finance.models import AgreementPrice, Order, PaymentMethod, Product, Voucher
+from tenants.current import tenant_current
 
 
 class HasFinancePermission(BasePermission):
@@ -342,6 +347,80 @@ class CustomerDebtAdjustView(_CustomerVoucherAction):
         write_off = data.pop("purpose") == "write_off"
         return self.service(customer=customer, actor=request.user, write_off=write_off,
                             **data)
+
+
+class _FormatIsOurs(DefaultContentNegotiation):
+    """`?format=` names the statement's format here, not a DRF renderer."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class CustomerStatementView(APIView):
+    """GET customers/{id}/statement?from=&to=&format=pdf|xlsx|json&lang=vi|zh-hant|en
+    (&consolidated=1 for a group company): from and to are the tenant's local dates,
+    inclusive; they default to this month so far."""
+
+    permission_classes = [IsAuthenticated, HasFinancePermission]
+    required_perms = {"GET": ("finance.view_report",)}
+    content_negotiation_class = _FormatIsOurs
+    formats = {"json": None, "pdf": "application/pdf",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    languages = ("vi", "zh-hant", "en")
+
+    @staticmethod
+    def _date(request, name: str, default: datetime.date) -> datetime.date:
+        value = request.query_params.get(name)
+        if value in (None, ""):
+            return default
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError({name: [_("A date like 2026-01-31 is required.")]}) from None
+
+    def _choice(self, request, name: str, choices, default: str) -> str:
+        value = (request.query_params.get(name) or default).lower()
+        if value not in choices:
+            raise ValidationError({name: [_("Choose one of: %(choices)s.")
+                                          % {"choices": ", ".join(choices)}]})
+        return value
+
+    @extend_schema(parameters=[
+        OpenApiParameter("from", str), OpenApiParameter("to", str),
+        OpenApiParameter("format", enum=["json", "pdf", "xlsx"]),
+        OpenApiParameter("lang", enum=["vi", "zh-hant", "en"]),
+        OpenApiParameter("consolidated", bool)], responses={200: dict})
+    def get(self, request, pk: int):
+        customer = _customer_get(request, pk)
+        tenant = tenant_current()
+        today = timezone.now().astimezone(tenant.timezone).date()
+        period_from = self._date(request, "from", today.replace(day=1))
+        period_to = self._date(request, "to", today)
+        kind = self._choice(request, "format", self.formats, "json")
+        lang = self._choice(request, "lang", self.languages, tenant.locale)
+        consolidated = self._choice(request, "consolidated",
+                                    ("1", "0", "true", "false"), "0") in ("1", "true")
+        members = None
+        if consolidated:
+            members = statements.group_members(customer)
+            visible = set(customer_visible(request.user).filter(
+                pk__in=[m.pk for m in members]).values_list("pk", flat=True))
+            if len(visible) != len(members):
+                raise GroupNotVisible(_("You may not see every company of this group."))
+        with translation.override(lang):
+            statement = statements.statement_build(
+                customer=customer, period_from=period_from, period_to=period_to,
+                consolidated=consolidated, members=members)
+            if kind == "json":
+                return Response(statements.statement_as_dict(statement))
+            from finance import statement_formats
+
+            body = (statement_formats.statement_pdf(statement) if kind == "pdf"
+                    else statement_formats.statement_xlsx(statement))
+        response = HttpResponse(body, content_type=self.formats[kind])
+        name = f"statement-{customer.code}-{period_from}-{period_to}.{kind}"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
 
 # --- reports -----------------------------------------------------------------------------

@@ -1,0 +1,324 @@
+"""Statements (對賬單, bảng đối chiếu công nợ): one customer's receivable over a period, the
+same data for the PDF, the xlsx, the JSON and the web app (DESIGN §8).
+
+A period is the tenant's local dates `period_from`..`period_to`, both inclusive. Reading
+one never walks the customer's history: the period's entries come from the
+(customer, book, created_at, id) index and the balances from each entry's stored
+`balance_after` (per customer, time order is posting order: finance/ledger.py posts under
+the customer's row lock with the database clock). So opening = the first entry's balance
+before it, closing = the last entry's balance after it, and opening + debits - credits =
+closing holds by construction of the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.models import Customer
+from finance.exceptions import InvalidFinanceInput
+from finance.ledger import Book
+from finance.models import LedgerEntry, Order, Voucher
+from finance.selectors import BUCKETS
+from tenants.current import tenant_current
+
+Kind = LedgerEntry.Kind
+MAX_PERIOD_DAYS = 366
+_AGING_CHUNK = 200
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    entry_id: int
+    at: datetime.datetime  # in the tenant's time zone
+    code: str  # the document: order or voucher code
+    kind: str  # LedgerEntry.Kind
+    description: str
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal  # the customer's receivable after this entry
+    cancelled: bool  # the document was cancelled: this line is one of its pair
+    department: str = ""
+
+    @property
+    def date(self) -> datetime.date:
+        return self.at.date()
+
+
+@dataclass(frozen=True)
+class StatementParty:
+    id: int
+    code: str
+    name: str
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    tax_code: str = ""
+
+
+@dataclass
+class StatementSection:
+    """One customer's part: the whole statement, or one subsidiary of a consolidated one."""
+
+    customer: StatementParty
+    opening: Decimal
+    closing: Decimal
+    lines: list[StatementLine] = field(default_factory=list)
+    aging: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def debits(self) -> Decimal:
+        return sum((line.debit for line in self.lines), Decimal(0))
+
+    @property
+    def credits(self) -> Decimal:
+        return sum((line.credit for line in self.lines), Decimal(0))
+
+
+@dataclass
+class Statement:
+    tenant: StatementParty  # the letterhead (id 0: the tenant is not a customer)
+    customer: StatementParty  # the addressee: the customer or the group company
+    period_from: datetime.date
+    period_to: datetime.date
+    currency: str
+    timezone_name: str
+    consolidated: bool
+    sections: list[StatementSection]
+    generated_at: datetime.datetime
+
+    @property
+    def opening(self) -> Decimal:
+        return sum((s.opening for s in self.sections), Decimal(0))
+
+    @property
+    def debits(self) -> Decimal:
+        return sum((s.debits for s in self.sections), Decimal(0))
+
+    @property
+    def credits(self) -> Decimal:
+        return sum((s.credits for s in self.sections), Decimal(0))
+
+    @property
+    def closing(self) -> Decimal:
+        return sum((s.closing for s in self.sections), Decimal(0))
+
+    @property
+    def aging(self) -> dict[str, Decimal]:
+        return {b: sum((s.aging.get(b, Decimal(0)) for s in self.sections), Decimal(0))
+                for b in BUCKETS}
+
+    @property
+    def lines(self) -> list[StatementLine]:
+        return [line for section in self.sections for line in section.lines]
+
+
+def period_bounds(period_from: datetime.date, period_to: datetime.date,
+                  tz) -> tuple[datetime.datetime, datetime.datetime]:
+    """[start, end) as aware datetimes: local midnight of `from`, local midnight after `to`."""
+    start = datetime.datetime.combine(period_from, datetime.time.min, tzinfo=tz)
+    end = datetime.datetime.combine(period_to + datetime.timedelta(days=1),
+                                    datetime.time.min, tzinfo=tz)
+    return start, end
+
+
+def period_check(period_from, period_to) -> None:
+    if not isinstance(period_from, datetime.date):
+        raise InvalidFinanceInput("from", _("A date like 2026-01-31 is required."))
+    if not isinstance(period_to, datetime.date):
+        raise InvalidFinanceInput("to", _("A date like 2026-01-31 is required."))
+    for name, day in (("from", period_from), ("to", period_to)):
+        if not 1900 <= day.year <= 2999:
+            raise InvalidFinanceInput(name, _("The date must be between 1900 and 2999."))
+    if period_to < period_from:
+        raise InvalidFinanceInput("to", _("The end of the period is before its start."))
+    if (period_to - period_from).days >= MAX_PERIOD_DAYS:
+        raise InvalidFinanceInput("to", _("A statement covers at most %(days)s days.")
+                                  % {"days": MAX_PERIOD_DAYS})
+
+
+def _party(customer: Customer) -> StatementParty:
+    return StatementParty(id=customer.pk, code=customer.code, name=customer.name,
+                          address=customer.address, phone=customer.phone,
+                          email=customer.email, tax_code=customer.tax_code)
+
+
+def _description(entry: LedgerEntry) -> str:
+    voucher, order = entry.voucher, entry.order
+    parts: list[str] = []
+    if entry.kind == Kind.REVERSAL:
+        original = voucher.code if voucher is not None else order.code if order else ""
+        parts.append(_("Cancellation of %(code)s") % {"code": original})
+    elif voucher is not None:
+        parts.append(str(Voucher.Purpose(voucher.purpose).label)
+                     if voucher.purpose in Voucher.Purpose.values else voucher.purpose)
+        if voucher.method:
+            parts.append(voucher.method)
+    elif order is not None:
+        parts.append(_("Sale"))
+    else:
+        parts.append(str(Kind(entry.kind).label))
+    if order is not None and order.department is not None:
+        parts.append(order.department.name)
+    note = (voucher.note if voucher is not None else order.note if order is not None else "")
+    if note and entry.kind != Kind.REVERSAL:
+        parts.append(note.splitlines()[0][:120])
+    return " · ".join(p for p in parts if p)
+
+
+def _line(entry: LedgerEntry, tz) -> StatementLine:
+    voucher, order = entry.voucher, entry.order
+    document = voucher or order
+    cancelled = ((voucher is not None and voucher.status == Voucher.Status.CANCELLED)
+                 or (voucher is None and order is not None
+                     and order.status == Order.Status.CANCELLED))
+    amount = entry.amount
+    return StatementLine(
+        entry_id=entry.pk, at=entry.created_at.astimezone(tz),
+        code=document.code if document is not None else "", kind=entry.kind,
+        description=_description(entry),
+        debit=amount if amount > 0 else Decimal(0),
+        credit=-amount if amount < 0 else Decimal(0),
+        balance=entry.balance_after, cancelled=cancelled,
+        department=(order.department.name if order is not None and order.department_id
+                    else ""))
+
+
+def _aging(customer_id: int, closing: Decimal, last_id: int | None,
+           as_of: datetime.date, tz) -> dict[str, Decimal]:
+    """The closing balance split by age at `as_of`: what is owed is the latest debits not
+    reversed (receipts settle the oldest debts first), each aged from its date. Reads
+    backwards only until the balance is covered."""
+    buckets = dict.fromkeys(BUCKETS, Decimal(0))
+    if closing <= 0 or last_id is None:
+        buckets[BUCKETS[0]] += closing
+        return buckets
+    remaining, upper = closing, last_id
+    ours = LedgerEntry.objects.filter(customer_id=customer_id, book=Book.RECEIVABLE)
+    while remaining > 0:
+        chunk = list(ours.filter(id__lte=upper, amount__gt=0).exclude(kind=Kind.REVERSAL)
+                     .order_by("-id").values_list("id", "amount", "created_at")[:_AGING_CHUNK])
+        if not chunk:
+            break
+        low = chunk[-1][0]
+        reversed_ids = set(ours.filter(id__gte=low, id__lte=last_id, reverses__isnull=False)
+                           .values_list("reverses_id", flat=True))
+        for entry_id, amount, created_at in chunk:
+            if entry_id in reversed_ids:
+                continue
+            share = min(amount, remaining)
+            age = (as_of - created_at.astimezone(tz).date()).days
+            bucket = ("0_30" if age <= 30 else "31_60" if age <= 60
+                      else "61_90" if age <= 90 else "90_plus")
+            buckets[bucket] += share
+            remaining -= share
+            if remaining <= 0:
+                break
+        upper = low - 1
+    if remaining > 0:  # more owed than the debits found (reversed receipts): the oldest
+        buckets["90_plus" if any(buckets.values()) else "0_30"] += remaining
+    return buckets
+
+
+def section_build(*, customer: Customer, period_from: datetime.date,
+                  period_to: datetime.date) -> StatementSection:
+    tz = tenant_current().timezone
+    start, end = period_bounds(period_from, period_to, tz)
+    ours = LedgerEntry.objects.filter(customer=customer, book=Book.RECEIVABLE)
+    entries = list(ours.filter(created_at__gte=start, created_at__lt=end)
+                   .select_related("voucher", "order", "order__department")
+                   .order_by("created_at", "id"))
+    if entries:
+        opening = entries[0].balance_after - entries[0].amount
+        closing, last_id = entries[-1].balance_after, entries[-1].pk
+    else:
+        before = (ours.filter(created_at__lt=start).order_by("-created_at", "-id")
+                  .values_list("balance_after", "id").first())
+        opening = closing = before[0] if before else Decimal(0)
+        last_id = before[1] if before else None
+    section = StatementSection(customer=_party(customer), opening=opening, closing=closing,
+                               lines=[_line(entry, tz) for entry in entries])
+    section.aging = _aging(customer.pk, closing, last_id, period_to, tz)
+    return section
+
+
+def group_members(customer: Customer) -> list[Customer]:
+    """The group company and every subsidiary below it, the group first, then by code."""
+    members, seen, frontier = [customer], {customer.pk}, [customer.pk]
+    while frontier:
+        children = list(Customer.objects.filter(parent_id__in=frontier)
+                        .exclude(pk__in=seen).order_by("code"))
+        members += children
+        seen.update(c.pk for c in children)
+        frontier = [c.pk for c in children]
+    return members
+
+
+def statement_build(*, customer: Customer, period_from: datetime.date,
+                    period_to: datetime.date, consolidated: bool = False,
+                    members: list[Customer] | None = None) -> Statement:
+    """The statement of `customer`, or of its whole group with a section per company when
+    `consolidated` (`members` from `group_members`, already checked by the caller)."""
+    period_check(period_from, period_to)
+    if consolidated:
+        members = members if members is not None else group_members(customer)
+        if len(members) < 2:
+            raise InvalidFinanceInput(
+                "consolidated", _("Customer %(code)s has no subsidiaries to consolidate.")
+                % {"code": customer.code})
+    else:
+        members = [customer]
+    tenant = tenant_current()
+    sections = [section_build(customer=member, period_from=period_from, period_to=period_to)
+                for member in members]
+    return Statement(
+        tenant=StatementParty(id=0, code=tenant.schema_name, name=tenant.name,
+                              address=tenant.address, tax_code=tenant.tax_code),
+        customer=_party(customer), period_from=period_from, period_to=period_to,
+        currency=tenant.currency, timezone_name=tenant.timezone_name,
+        consolidated=consolidated, sections=sections,
+        generated_at=timezone.now().astimezone(tenant.timezone))
+
+
+def statement_as_dict(statement: Statement) -> dict:
+    """The JSON format: amounts as decimal strings in the currency, times with offset."""
+    money = tenant_current().money
+
+    def amount(value: Decimal) -> str:
+        return str(money(value))
+
+    def party(p: StatementParty) -> dict:
+        return {"code": p.code, "name": p.name, "address": p.address, "phone": p.phone,
+                "email": p.email, "tax_code": p.tax_code} | ({"id": p.id} if p.id else {})
+
+    def section(s: StatementSection) -> dict:
+        return {
+            "customer": party(s.customer), "opening": amount(s.opening),
+            "debits": amount(s.debits), "credits": amount(s.credits),
+            "closing": amount(s.closing),
+            "aging": {b: amount(v) for b, v in s.aging.items()},
+            "entries": [{
+                "id": line.entry_id, "date": line.date.isoformat(),
+                "created_at": line.at.isoformat(), "code": line.code, "kind": line.kind,
+                "description": line.description, "department": line.department,
+                "debit": amount(line.debit), "credit": amount(line.credit),
+                "balance": amount(line.balance), "cancelled": line.cancelled,
+            } for line in s.lines],
+        }
+
+    return {
+        "tenant": {k: v for k, v in party(statement.tenant).items() if k != "code"},
+        "customer": party(statement.customer),
+        "from": statement.period_from.isoformat(), "to": statement.period_to.isoformat(),
+        "currency": statement.currency, "timezone": statement.timezone_name,
+        "consolidated": statement.consolidated,
+        "opening": amount(statement.opening), "debits": amount(statement.debits),
+        "credits": amount(statement.credits), "closing": amount(statement.closing),
+        "aging": {b: amount(v) for b, v in statement.aging.items()},
+        "sections": [section(s) for s in statement.sections],
+        "generated_at": statement.generated_at.isoformat(),
+    }
