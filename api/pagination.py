@@ -16,6 +16,9 @@ from django.db import models
 from django.db.models import F, Func, Value
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils.translation import gettext as _
+from drf_spectacular.drainage import set_override
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -140,3 +143,16 @@ class PagePagination(PageNumberPagination):
         return {"type": "object", "properties": {
             "results": schema, "next": {"type": "string", "nullable": True},
             "previous": {"type": "string", "nullable": True}}}
+
+
+def page_of(item, name: str):
+    """The OpenAPI schema of one page {"results": [item], "next", "previous"}: what every
+    list of the API answers, paginated or not."""
+    page = inline_serializer(name=name, fields={
+        "results": item(many=True),
+        "next": serializers.CharField(allow_null=True),
+        "previous": serializers.CharField(allow_null=True),
+    })
+    # The page is the whole answer: spectacular must not wrap a list action's in an array.
+    set_override(page, "many", False)
+    return page

@@ -14,7 +14,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from api.base import GenericViewSet
-from api.pagination import KeysetPagination
+from api.pagination import KeysetPagination, page_of
 from api.serializers.crm import (
     CUSTOMER_WRITE_FIELDS,
     BranchSerializer,
@@ -139,7 +139,8 @@ class CustomerViewSet(GenericViewSet):
             if customer.pk else customer
         return Response(CustomerSerializer(fresh).data, status=http_status)
 
-    @extend_schema(parameters=_list_parameters, responses=CustomerSerializer(many=True))
+    @extend_schema(parameters=_list_parameters, responses=page_of(CustomerSerializer,
+                                                                  "CustomerPage"))
     def list(self, request):
         try:
             qs, search = selectors.customer_list_parts(
@@ -190,7 +191,7 @@ class CustomerViewSet(GenericViewSet):
                                                 note=str(request.data.get("note") or ""))
         return self._detail(customer)
 
-    @extend_schema(responses=CustomerAuditSerializer(many=True))
+    @extend_schema(responses=page_of(CustomerAuditSerializer, "CustomerAuditPage"))
     @action(detail=True, methods=["get"])
     def audit(self, request, pk=None):
         records = selectors.customer_audit_list(customer=self._customer(pk))[:500]
@@ -246,7 +247,9 @@ class CustomerViewSet(GenericViewSet):
                        **_body(request, serializer.Meta.fields[1:]))
         return Response(serializer(child).data)
 
-    @extend_schema(request=ContactSerializer, responses=ContactSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=page_of(ContactSerializer, "ContactPage"))
+    @extend_schema(methods=["POST"], request=ContactSerializer,
+                   responses={201: ContactSerializer})
     @action(detail=True, methods=["get", "post"])
     def contacts(self, request, pk=None):
         return self._children(request, pk, "contacts")
@@ -256,7 +259,9 @@ class CustomerViewSet(GenericViewSet):
     def contact(self, request, pk=None, child_id=None):
         return self._child(request, pk, child_id, "contacts")
 
-    @extend_schema(request=DepartmentSerializer, responses=DepartmentSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=page_of(DepartmentSerializer, "DepartmentPage"))
+    @extend_schema(methods=["POST"], request=DepartmentSerializer,
+                   responses={201: DepartmentSerializer})
     @action(detail=True, methods=["get", "post"])
     def departments(self, request, pk=None):
         return self._children(request, pk, "departments")
@@ -267,7 +272,9 @@ class CustomerViewSet(GenericViewSet):
     def department(self, request, pk=None, child_id=None):
         return self._child(request, pk, child_id, "departments")
 
-    @extend_schema(request=TerminalSerializer, responses=TerminalSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=page_of(TerminalSerializer, "TerminalPage"))
+    @extend_schema(methods=["POST"], request=TerminalSerializer,
+                   responses={201: TerminalSerializer})
     @action(detail=True, methods=["get", "post"])
     def terminals(self, request, pk=None):
         return self._children(request, pk, "terminals")
