@@ -17,6 +17,8 @@ import phonenumbers
 from django.db import connection
 from django.db.models import Q
 
+from tenants.current import tenant_current
+
 _CJK = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _PHONE_LIKE = re.compile(r"^\+?[\d\s.\-()]+$")
@@ -82,7 +84,7 @@ def customer_search_filter(term: str, *, region: str | None = None) -> Q:
         condition.selective = True
         return condition
     if region is None:
-        region = getattr(getattr(connection, "tenant", None), "country", None)
+        region = tenant_current().region
     folded = term_fold(term)
     text = Q()
     for word in folded.split(" "):

@@ -124,6 +124,9 @@ def order_create(
         payment_method = payment_method_check(payment_method, field="payment_method")
     if coins_redeem < 0 or (coins_redeem and customer is None):
         raise InvalidFinanceInput("coins_redeem", _("Only a customer can redeem coins."))
+    if coins_redeem > (customer.coins if customer is not None else 0):
+        raise InvalidFinanceInput("coins_redeem", _("The customer has only %(coins)s coins.")
+                                  % {"coins": customer.coins})
 
     built = _lines_build(lines=lines, customer=customer, actor=actor)
     subtotal = sum((line.line_amount for line in built), Decimal(0))

@@ -41,7 +41,20 @@ def schema_migrate(schema_name: str) -> None:
     connection.set_schema_to_public()
 
 
+# Schema-level DDL (clone, drop) one at a time: django-tenants' clone_schema reads the
+# catalogue while it runs and fails ("could not open relation with OID ...") when another
+# schema is dropped meanwhile (seen: a signup cloning while a benchmark cleaned up).
+SCHEMA_DDL_LOCK = 0x5EED_0002
+
+
+def schema_ddl_lock() -> None:
+    """Hold the schema DDL lock until the current transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEMA_DDL_LOCK])
+
+
 def schema_clone(source: str, target: str) -> None:
+    schema_ddl_lock()
     CloneSchema().clone_schema(source, target, "DATA")
     connection.set_schema_to_public()
     schema_names_align(source, target)

@@ -18,7 +18,12 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from tenants.exceptions import TenantFieldsInvalid, TenantNotDeletable, TenantStateInvalid
 from tenants.models import Currency, Domain, Locale, Tenant
-from tenants.provisioning import TEMPLATE_SCHEMA, signup_pool_claim, signup_pool_refill_if_low
+from tenants.provisioning import (
+    TEMPLATE_SCHEMA,
+    schema_ddl_lock,
+    signup_pool_claim,
+    signup_pool_refill_if_low,
+)
 from tenants.signals import tenant_provisioned
 
 RESERVED_SUBDOMAINS = frozenset({
@@ -232,6 +237,7 @@ def tenant_delete(*, tenant: Tenant, now=None) -> None:
                 _("Tenant %(name)s is not marked for deletion (or its grace period has not "
                   "passed); it was not deleted.") % {"name": locked})
         schema_name = locked.schema_name
+        schema_ddl_lock()
         with connection.cursor() as cursor:
             # Deferred checks still pending in this transaction would block the DROP.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

@@ -138,7 +138,8 @@ class OrderCreateSerializer(serializers.Serializer):
     lines = LineInputSerializer(many=True, allow_empty=False)
     paid_amount = AmountField(required=False, default=Decimal(0), min_value=Decimal(0))
     payment_method = serializers.CharField(required=False, allow_blank=True, default="")
-    coins_redeem = serializers.IntegerField(required=False, default=0, min_value=0)
+    coins_redeem = serializers.IntegerField(required=False, default=0, min_value=0,
+                                            max_value=10 ** 15)
     note = serializers.CharField(required=False, allow_blank=True, default="")
     approve = serializers.BooleanField(required=False, default=False)
 

@@ -49,7 +49,7 @@ class MeView(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request):
         user = request.user
-        tenant = connection.tenant
+        tenant = connection.tenant  # the request's Tenant row (its subdomain is shown)
         links = StaffBranch.objects.filter(user=user).select_related("branch").order_by(
             "-primary", "branch__code")
         return Response({

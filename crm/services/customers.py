@@ -44,6 +44,11 @@ AUDITED = ("code", "name", "phone", "email", "address", "group", "owner", "refer
            "credit_limit_enforced", "home_branch", "shared", "parent", "status", "tax_code",
            "note", "merged_into")
 _API_TO_MODEL = {"credit_limit": "credit_limit_amount"}
+# What a caller may give a customer service (API names); anything else is refused by name.
+CUSTOMER_INPUT_FIELDS = frozenset({
+    "code", "name", "phone", "email", "address", "group", "owner", "referrer",
+    "referrer_phone", "role", "settlement_method", "prepaid_allowed", "credit_limit",
+    "credit_limit_enforced", "home_branch", "shared", "parent", "status", "tax_code", "note"})
 _REFERENCES = {"group": CustomerGroup, "owner": User, "home_branch": Branch,
                "parent": Customer, "referrer": Customer}
 _UNSET = object()
@@ -94,6 +99,10 @@ def _prepare(fields: dict, *, partial: bool, actor: User) -> tuple[dict, dict]:
     """Cleaned plain fields (model names) and resolved references; raises on problems."""
     current = tenant_current()
     region, currency = current.region, current.currency
+    unknown = sorted(str(key) for key in fields if key not in CUSTOMER_INPUT_FIELDS)
+    if unknown:
+        raise CustomerFieldsInvalid([FieldProblem(key, "unknown_field", _("Unknown field."))
+                                     for key in unknown])
     cleaned, problems = customer_fields_clean(fields, region=region, currency=currency,
                                               partial=partial)
     references = _resolve_references(fields, problems, actor)

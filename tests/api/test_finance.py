@@ -317,3 +317,32 @@ def test_department_must_belong_to_the_customer(acme, shop):
     assert wrong.status_code == 400 and "department" in wrong.json()["fields"]
     right = _order(owner, other, product=shop["product"].pk, department=department.pk)
     assert right.status_code == 201 and right.json()["department"] == department.pk
+
+
+@pytest.mark.parametrize("extra, field", [
+    ({"coins_redeem": 10 ** 30}, "coins_redeem"),
+    ({"coins_redeem": 5}, "coins_redeem"),  # more than the customer has
+    ({"new_customer": {"name": "Khóa lạ", "phone": "0912 000 333", "bogus": 1}}, "bogus"),
+    ({"new_customer": {"name": "Hạn mức lớn", "phone": "0912 000 334",
+                       "credit_limit": "1" * 31}}, "credit_limit"),
+    ({"new_customer": "not an object"}, "new_customer"),
+])
+def test_out_of_range_and_unknown_input_is_a_400_naming_the_field(acme, shop, extra, field):
+    """Each of these answered 500 in the review."""
+    owner = api_client(acme, "owner@acme.test")
+    response = _order(owner, None if "new_customer" in extra else shop["main"],
+                      product=shop["product"].pk, approve=True, **extra)
+    assert response.status_code == 400, response.content
+    assert field in response.json()["fields"]
+    with schema_context(acme.schema_name):
+        assert Order.objects.count() == 0
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/customers?cursor=garbage", "/api/v1/customers?cursor=eyJ4IjogMX0=",
+    "/api/v1/customers?page_size=10000000000000000000000",
+    "/api/v1/customers?created_from=not-a-date",
+])
+def test_malformed_list_parameters_are_a_4xx(acme, path):
+    response = api_client(acme, "owner@acme.test").get(path)
+    assert 400 <= response.status_code < 500, (path, response.status_code, response.content)
