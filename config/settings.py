@@ -79,6 +79,9 @@ SHARED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    "django_htmx",
+    "template_partials",
+    "web",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -114,6 +117,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The web app's language: the user's remembered choice, else as above (web/language.py).
+    "web.language.WebLanguageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -199,6 +205,8 @@ AUTHENTICATION_BACKENDS = [
     "saas_platform.login_throttle.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/customers/"
 LOGIN_FAILURES_PER_MINUTE = env_int("LOGIN_FAILURES_PER_MINUTE", 10)
 
 PASSWORD_HASHERS = [

@@ -150,6 +150,21 @@ def _as_datetime(value) -> date | datetime | None:
     return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
 
 
+# The list's filters and orderings (query parameter -> field), one set for every interface:
+# the API's list, the web app's list and the export take the same parameters.
+CUSTOMER_LIST_FILTERS = ("search", "group", "owner", "branch", "role", "status",
+                         "settlement_method", "settlement", "has_receivable",
+                         "over_credit_limit", "created_from", "created_to")
+CUSTOMER_ORDERINGS = {"name": "name_key", "code": "code",
+                      "total_purchased": "total_purchased_amount",
+                      "receivable": "receivable_amount", "created": "created_at"}
+
+
+def customer_list_filters(params: Mapping[str, object]) -> dict:
+    """The list's filters out of query parameters (empty values are no filter)."""
+    return {k: params.get(k) for k in CUSTOMER_LIST_FILTERS if params.get(k) not in (None, "")}
+
+
 def customer_list(*, user: User, filters: Mapping[str, object]) -> QuerySet[Customer]:
     """Visible customers matching the list filters (as the API and the export take them):
     search, group, owner, branch, role, status, settlement_method, has_receivable,

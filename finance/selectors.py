@@ -20,7 +20,8 @@ from crm.selectors import (
 )
 from finance.exceptions import InvalidFinanceInput
 from finance.ledger import Book, open_orders
-from finance.models import AgreementPrice, LedgerEntry, Order, Product, Voucher
+from finance.models import AgreementPrice, LedgerEntry, Order, PaymentMethod, Product, Voucher
+from finance.rules import BUILTIN_METHODS
 
 BUCKETS = ("0_30", "31_60", "61_90", "90_plus")
 AGING_BY = ("branch", "owner")
@@ -221,3 +222,12 @@ def daily_report(*, branch: Branch, day: datetime.date) -> dict:
         "prepaid_in": total(Q(book=Book.PREPAID, amount__gt=0)),
         "prepaid_out": -total(Q(book=Book.PREPAID, amount__lt=0)),
     }
+
+
+def payment_method_choices() -> list[tuple[str, str]]:
+    """(code, label) of every method a payment may use: the built-in ones, then the
+    tenant's own active ones (what `finance.rules.payment_method_check` accepts)."""
+    labels = {"cash": _("Cash"), "card": _("Card"), "transfer": _("Bank transfer"),
+              "prepaid": _("Prepaid balance")}
+    own = PaymentMethod.objects.filter(active=True).values_list("code", "name")
+    return [(code, str(labels[code])) for code in BUILTIN_METHODS] + list(own)

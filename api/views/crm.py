@@ -88,12 +88,8 @@ class CustomerGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Gen
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-LIST_FILTERS = ("search", "group", "owner", "branch", "role", "status", "settlement_method",
-                "settlement", "has_receivable", "over_credit_limit", "created_from",
-                "created_to")
-CUSTOMER_ORDERINGS = {"name": "name_key", "code": "code",
-                      "total_purchased": "total_purchased_amount",
-                      "receivable": "receivable_amount", "created": "created_at"}
+LIST_FILTERS = selectors.CUSTOMER_LIST_FILTERS
+CUSTOMER_ORDERINGS = selectors.CUSTOMER_ORDERINGS
 
 _list_parameters = [
     OpenApiParameter("search", description="Name without diacritics, CJK fragment, phone in "
@@ -105,9 +101,7 @@ _list_parameters = [
 ]
 
 
-def customer_list_filters(query_params) -> dict:
-    """The list's filters from query parameters (the export takes the same dict)."""
-    return {k: query_params.get(k) for k in LIST_FILTERS if query_params.get(k) not in (None, "")}
+customer_list_filters = selectors.customer_list_filters  # the export takes the same dict
 
 
 # One entry per kind of record under a customer: model, serializer, services.

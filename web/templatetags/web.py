@@ -1,0 +1,38 @@
+"""Formatting only: amounts in the tenant's currency and the page's language, times in
+the tenant's time zone."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils import formats, numberformat, timezone
+
+from saas_platform.money import decimals
+from tenants.current import tenant_current
+
+register = template.Library()
+
+SYMBOLS = {"VND": "₫", "TWD": "NT$", "CNY": "¥", "USD": "$"}
+
+
+@register.filter
+def money(amount) -> str:
+    if amount is None or amount == "":
+        return ""
+    current = tenant_current()
+    value = current.money(Decimal(amount))
+    sign = "-" if value < 0 else ""
+    # Grouped by thousands in every language (Django's zh-Hant format has no separator).
+    text = numberformat.format(abs(value), formats.get_format("DECIMAL_SEPARATOR"),
+                               decimals(current.currency), grouping=3,
+                               thousand_sep=formats.get_format("THOUSAND_SEPARATOR") or ",",
+                               force_grouping=True)
+    symbol = SYMBOLS.get(current.currency, current.currency)
+    return f"{sign}{text} {symbol}" if current.currency == "VND" else f"{sign}{symbol}{text}"
+
+
+@register.filter
+def local_time(moment) -> str:
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment, tenant_current().timezone)
+    return formats.date_format(local, "SHORT_DATETIME_FORMAT")

@@ -1,0 +1,18 @@
+"""The staff web app's screens on a tenant host; each tab its own URL."""
+
+from django.urls import path
+
+from web.language import language_set
+from web.views import auth, customers
+
+app_name = "web"
+urlpatterns = [
+    path("", auth.home, name="home"),
+    path("login/", auth.login_view, name="login"),
+    path("logout/", auth.logout_view, name="logout"),
+    path("language/", language_set, name="language"),
+    path("customers/", customers.customer_list, name="customer_list"),
+    path("customers/<int:pk>/", customers.customer_detail, name="customer_detail"),
+    path("customers/<int:pk>/debt", customers.customer_debt, name="customer_debt"),
+    path("customers/<int:pk>/payments", customers.customer_payment, name="customer_payment"),
+]
