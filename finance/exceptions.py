@@ -83,6 +83,11 @@ class RefundRequired(FinanceError):
     code, http_status = "refund_required", 409
 
 
+class SettledByAdjustment(FinanceError):
+    """Cancelling the order would turn debt adjustments into a credit nobody paid."""
+    code, http_status = "settled_by_adjustment", 409
+
+
 class OpeningBalanceExists(FinanceError):
     code, http_status = "opening_balance_exists", 409
 

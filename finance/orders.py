@@ -18,6 +18,7 @@ from finance.exceptions import (
     InvalidStatus,
     PaymentRequired,
     RefundRequired,
+    SettledByAdjustment,
 )
 from finance.ledger import (
     allocations_release,
@@ -263,14 +264,27 @@ def _released_move(*, order: Order, customer: Customer, released: dict, actor,
     total = sum(released.values(), Decimal(0))
     credit = min(total, max(Decimal(0), -customer.receivable_amount))
     resettle = total - credit
-    for voucher in Voucher.objects.filter(pk__in=released).order_by("pk"):
+    # Debt adjustments re-settle first: only money a receipt brought in can be kept or paid
+    # back; a credit made of adjustments nobody paid must be undone by cancelling them.
+    vouchers = sorted(Voucher.objects.filter(pk__in=released),
+                      key=lambda v: (v.type == Voucher.Type.RECEIPT, v.pk))
+    for voucher in vouchers:
         share = min(resettle, released[voucher.pk])
-        if share <= 0:
-            break
-        orders_settle(customer=customer, voucher=voucher, amount=share)
-        resettle -= share
+        if share > 0:
+            orders_settle(customer=customer, voucher=voucher, amount=share)
+            resettle -= share
     if credit <= 0:
         return
+    paid_in = sum((released[v.pk] for v in vouchers if v.type == Voucher.Type.RECEIPT),
+                  Decimal(0))
+    if credit > paid_in:
+        adjustments = [v.code for v in vouchers if v.type != Voucher.Type.RECEIPT]
+        raise SettledByAdjustment(
+            _("Order %(code)s was settled by debt adjustments (%(vouchers)s): cancel them "
+              "first, or the customer would keep a credit of %(amount)s nobody paid.")
+            % {"code": order.code, "vouchers": ", ".join(adjustments),
+               "amount": tenant_money(credit - paid_in)},
+            {"vouchers": adjustments})
     key = f"O{order.pk}:cancel:credit"
     if customer.prepaid_allowed:
         common = {"customer": customer, "order": order, "branch": order.branch,

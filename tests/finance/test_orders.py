@@ -254,3 +254,21 @@ def test_cancel_of_a_paid_order_settles_the_other_open_orders_first(acme_schema)
     other.refresh_from_db()
     assert customer.receivable_amount == 0 and other.settled_amount == Decimal("100000")
     assert sum(customer_aging(customer=customer)["buckets"].values()) == 0
+
+
+def test_cancel_of_an_order_settled_by_an_adjustment_is_refused(acme_schema):
+    """Issue 9 #6: a debt adjustment is no money in: it is neither kept nor refunded."""
+    from finance.exceptions import SettledByAdjustment
+    from finance.vouchers import debt_adjust, voucher_cancel
+
+    owner = user("owner@acme.test")
+    customer = customer_make(prepaid_allowed=True)
+    order = order_create(actor=owner, customer=customer, lines=lines(product_make()),
+                         approve=True)
+    adjustment = debt_adjust(customer=customer, target_receivable=Decimal("70000"), actor=owner)
+    with pytest.raises(SettledByAdjustment, match=adjustment.code):
+        order_cancel(order=order, actor=owner, reason="returned")
+    voucher_cancel(voucher=adjustment, actor=owner)
+    order_cancel(order=order, actor=owner, reason="returned")
+    customer.refresh_from_db()
+    assert (customer.receivable_amount, customer.prepaid_amount) == (0, 0)
