@@ -153,13 +153,15 @@ def customer_aging(*, customer: Customer, today: datetime.date | None = None) ->
             "buckets": buckets}
 
 
-def tenant_aging(*, by: str = "branch", today: datetime.date | None = None) -> list[dict]:
-    """Aging of every customer with a receivable, summed per home branch or per owner."""
+def tenant_aging(*, by: str = "branch", today: datetime.date | None = None,
+                 customers: QuerySet[Customer] | None = None) -> list[dict]:
+    """Aging of every customer with a receivable (of `customers`, all by default), summed
+    per home branch or per owner."""
     today = today or timezone.localdate()
     field = {"branch": "home_branch_id", "owner": "owner_id"}[by]
     totals: dict = defaultdict(lambda: dict.fromkeys(BUCKETS, Decimal(0)))
-    customers = Customer.objects.exclude(receivable_amount=0).only("pk", field,
-                                                                   "receivable_amount")
+    customers = (Customer.objects.all() if customers is None else customers).exclude(
+        receivable_amount=0).only("pk", field, "receivable_amount")
     for customer in customers.iterator():
         aging = customer_aging(customer=customer, today=today)
         row = totals[getattr(customer, field)]
@@ -171,10 +173,11 @@ def tenant_aging(*, by: str = "branch", today: datetime.date | None = None) -> l
 
 def aging_report_list(*, user: User, by: str = "branch",
                       today: datetime.date | None = None) -> list[dict]:
-    """`tenant_aging` as this user may read it: per branch, only the branches they see."""
+    """`tenant_aging` as this user may read it: only the customers they may see (crm's one
+    rule, whichever grouping), and per branch only the branches they see."""
     if by not in AGING_BY:
         raise InvalidFinanceInput("by", _("Choose branch or owner."))
-    rows = tenant_aging(by=by, today=today)
+    rows = tenant_aging(by=by, today=today, customers=customer_visible(user))
     if by == "branch" and not staff_sees_all_branches(user):
         mine = set(branch_visible(user).values_list("pk", flat=True))
         rows = [row for row in rows if row["branch"] in mine]

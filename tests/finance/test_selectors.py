@@ -163,3 +163,18 @@ def test_daily_report_figures_equal_the_ledger_with_cancelled_documents(acme_sch
     assert report["receipts_by_method"] == {"cash": Decimal("80000"),
                                             "transfer": Decimal("20000")}
     assert (report["orders"], report["orders_cancelled"]) == (1, 1)
+
+
+def test_aging_by_owner_holds_only_customers_the_user_sees(shop):
+    """Issue 9 (access #2): by owner, the other branch's customers stayed in the sums."""
+    from crm.models import Customer
+    from crm.selectors import customer_visible
+
+    sales = user("sales@acme.test")  # MAIN only, unowned or own customers
+    total = sum(row["receivable"] for row in aging_report_list(user=sales, by="owner"))
+    visible = sum(Customer.objects.filter(pk__in=customer_visible(sales))
+                  .values_list("receivable_amount", flat=True))
+    assert total == visible
+    everyone = sum(row["receivable"] for row in aging_report_list(
+        user=user("owner@acme.test"), by="owner"))
+    assert everyone - total >= Decimal("30000")  # at least the B2 customer's opening
