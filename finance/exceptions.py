@@ -73,6 +73,21 @@ class InvalidStatus(FinanceError):
     code, http_status = "invalid_status", 409
 
 
+class CustomerClosed(FinanceError):
+    """An inactive or merged customer's balances no longer move: nobody collects there."""
+    code, http_status = "customer_closed", 409
+
+
+class RefundRequired(FinanceError):
+    """Cancelling a paid order would leave a credit the customer may not keep."""
+    code, http_status = "refund_required", 409
+
+
+class SettledByAdjustment(FinanceError):
+    """Cancelling the order would turn debt adjustments into a credit nobody paid."""
+    code, http_status = "settled_by_adjustment", 409
+
+
 class OpeningBalanceExists(FinanceError):
     code, http_status = "opening_balance_exists", 409
 

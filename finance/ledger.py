@@ -154,15 +154,21 @@ def orders_settle(*, customer: Customer, voucher, amount: Decimal, order_ids=())
     Allocation.objects.bulk_create(allocations)
 
 
-def allocations_release(*, voucher) -> None:
-    """Undo a cancelled voucher's settlement by negative allocation rows."""
-    totals: dict[int, Decimal] = {}
-    for order_id, amount in Allocation.objects.filter(voucher=voucher).values_list(
-            "order_id", "amount"):
-        totals[order_id] = totals.get(order_id, Decimal(0)) + amount
-    releases = []
-    for order_id, amount in totals.items():
+def allocations_release(*, voucher=None, order=None) -> dict[int, Decimal]:
+    """Undo the settlement of a cancelled voucher, or of a cancelled order, by negative
+    allocation rows; returns what was released per voucher id (oldest voucher first)."""
+    allocations = (Allocation.objects.filter(voucher=voucher) if voucher is not None
+                   else Allocation.objects.filter(order=order))
+    totals: dict[tuple[int, int], Decimal] = {}
+    for voucher_id, order_id, amount in allocations.values_list("voucher_id", "order_id",
+                                                                "amount"):
+        totals[voucher_id, order_id] = totals.get((voucher_id, order_id), Decimal(0)) + amount
+    releases, released = [], {}
+    for (voucher_id, order_id), amount in sorted(totals.items()):
         if amount:
-            releases.append(Allocation(voucher=voucher, order_id=order_id, amount=-amount))
+            releases.append(Allocation(voucher_id=voucher_id, order_id=order_id,
+                                       amount=-amount))
             Order.objects.filter(pk=order_id).update(settled_amount=F("settled_amount") - amount)
+            released[voucher_id] = released.get(voucher_id, Decimal(0)) + amount
     Allocation.objects.bulk_create(releases)
+    return released

@@ -11,13 +11,32 @@ from crm.models import Branch, Customer
 from crm.selectors import customer_visible_check
 from crm.services import customer_create
 from finance.catalogue import price_resolve
-from finance.codes import ORDER_PREFIX, document_code_next
+from finance.codes import ORDER_PREFIX, VOUCHER_PREFIXES, document_code_next
 from finance.credit import credit_limit_check, credit_limit_over_check
-from finance.exceptions import InvalidFinanceInput, InvalidStatus, PaymentRequired
-from finance.ledger import balances_save, entries_reverse, entry_post
+from finance.exceptions import (
+    InvalidFinanceInput,
+    InvalidStatus,
+    PaymentRequired,
+    RefundRequired,
+    SettledByAdjustment,
+)
+from finance.ledger import (
+    allocations_release,
+    balances_save,
+    entries_reverse,
+    entry_post,
+    orders_settle,
+    voucher_post,
+)
 from finance.locks import customer_lock
-from finance.models import FinanceSettings, LedgerEntry, Order, OrderLine, Product
-from finance.rules import PREPAID, branch_resolve, customer_branch_check, payment_method_check
+from finance.models import FinanceSettings, LedgerEntry, Order, OrderLine, Product, Voucher
+from finance.rules import (
+    PREPAID,
+    branch_resolve,
+    customer_branch_check,
+    customer_open_check,
+    payment_method_check,
+)
 from tenants.current import tenant_money
 
 Book, Kind = LedgerEntry.Book, LedgerEntry.Kind
@@ -204,22 +223,92 @@ def _order_post(*, order: Order, customer: Customer, actor) -> None:
 
 
 @transaction.atomic
-def order_cancel(*, order: Order, actor, reason: str) -> Order:
-    """Cancel a draft, or an approved order by reversing everything it posted."""
+def order_cancel(*, order: Order, actor, reason: str, refund_method: str = "") -> Order:
+    """Cancel a draft, or an approved order by reversing everything it posted. Receipts
+    allocated to it are released: they settle the customer's other open orders, and what
+    is left beyond the receivable goes to prepaid when the customer may keep one, else
+    out in a refund voucher (PC) paid by `refund_method`; without one it is refused."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidFinanceInput("reason", _("Say why the order is cancelled."))
+    if refund_method:
+        refund_method = payment_method_check(refund_method, field="refund_method",
+                                             prepaid_ok=False)
     order, customer = _order_locked(order)
     if order.status == Order.Status.CANCELLED:
         raise InvalidStatus(_("Order %(code)s is already cancelled.") % {"code": order.code})
-    if order.status == Order.Status.APPROVED and customer is not None:
-        posted = list(LedgerEntry.objects.filter(order=order, reverses__isnull=True))
-        entries_reverse(customer=customer, entries=posted, branch=order.branch, actor=actor,
-                        order=order)
-        balances_save(customer)
+    posting = order.status == Order.Status.APPROVED and customer is not None
+    if posting:
+        customer_open_check(customer, document=order.code)
     order.status = Order.Status.CANCELLED
     order.cancelled_at = timezone.now()
     order.cancelled_by = actor
     order.cancel_reason = reason
+    # Saved first, so that re-settling the released receipts passes over this order.
     order.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
+    if posting:
+        posted = list(LedgerEntry.objects.filter(order=order, reverses__isnull=True))
+        entries_reverse(customer=customer, entries=posted, branch=order.branch, actor=actor,
+                        order=order)
+        released = allocations_release(order=order)
+        if released:
+            _released_move(order=order, customer=customer, released=released, actor=actor,
+                           refund_method=refund_method)
+        balances_save(customer)
+        order.settled_amount -= sum(released.values(), Decimal(0))
     return order
+
+
+def _released_move(*, order: Order, customer: Customer, released: dict, actor,
+                   refund_method: str) -> None:
+    """Money that settled a cancelled order: first onto the customer's other debts, the
+    rest (a credit, now a negative receivable) to prepaid or refunded (DESIGN §3: an
+    excess payment goes to prepaid when allowed, otherwise it is not kept)."""
+    total = sum(released.values(), Decimal(0))
+    credit = min(total, max(Decimal(0), -customer.receivable_amount))
+    resettle = total - credit
+    # Debt adjustments re-settle first: only money a receipt brought in can be kept or paid
+    # back; a credit made of adjustments nobody paid must be undone by cancelling them.
+    vouchers = sorted(Voucher.objects.filter(pk__in=released),
+                      key=lambda v: (v.type == Voucher.Type.RECEIPT, v.pk))
+    for voucher in vouchers:
+        share = min(resettle, released[voucher.pk])
+        if share > 0:
+            orders_settle(customer=customer, voucher=voucher, amount=share)
+            resettle -= share
+    if credit <= 0:
+        return
+    paid_in = sum((released[v.pk] for v in vouchers if v.type == Voucher.Type.RECEIPT),
+                  Decimal(0))
+    if credit > paid_in:
+        adjustments = [v.code for v in vouchers if v.type != Voucher.Type.RECEIPT]
+        raise SettledByAdjustment(
+            _("Order %(code)s was settled by debt adjustments (%(vouchers)s): cancel them "
+              "first, or the customer would keep a credit of %(amount)s nobody paid.")
+            % {"code": order.code, "vouchers": ", ".join(adjustments),
+               "amount": tenant_money(credit - paid_in)},
+            {"vouchers": adjustments})
+    key = f"O{order.pk}:cancel:credit"
+    if customer.prepaid_allowed:
+        common = {"customer": customer, "order": order, "branch": order.branch,
+                  "actor": actor}
+        entry_post(book=Book.RECEIVABLE, kind=Kind.PREPAID_TOPUP, amount=credit,
+                   key=f"{key}:receivable", **common)
+        entry_post(book=Book.PREPAID, kind=Kind.PREPAID_TOPUP, amount=credit,
+                   key=f"{key}:prepaid", **common)
+        return
+    if not refund_method:
+        raise RefundRequired(
+            _("Order %(code)s was paid %(amount)s by receipts and customer %(customer)s may "
+              "not keep a prepaid balance: choose a refund method to pay it back with a "
+              "payment voucher, or cancel the receipts first.")
+            % {"code": order.code, "amount": tenant_money(credit), "customer": customer.code},
+            {"refund_method": [_("Required to refund %(amount)s.")
+                               % {"amount": tenant_money(credit)}],
+             "amount": str(tenant_money(credit))})
+    refund = Voucher(type=Voucher.Type.PAYMENT, customer=customer, branch=order.branch,
+                     method=refund_method, purpose=Voucher.Purpose.REFUND, amount=credit,
+                     note=_("Refund of cancelled order %(code)s") % {"code": order.code},
+                     created_by=actor)
+    voucher_post(customer=customer, voucher=refund, prefix=VOUCHER_PREFIXES[Voucher.Type.PAYMENT],
+                 entries=[(Book.RECEIVABLE, Kind.PAYMENT, credit)])

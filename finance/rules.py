@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from crm.models import Branch, Customer, StaffBranch
 from crm.roles import OWNER
 from crm.selectors import staff_branch_ids
-from finance.exceptions import CustomerNotAtBranch, InvalidFinanceInput
+from finance.exceptions import CustomerClosed, CustomerNotAtBranch, InvalidFinanceInput
 from finance.models import PaymentMethod
 from tenants.current import tenant_money
 
@@ -58,3 +58,26 @@ def customer_branch_check(customer: Customer, branch: Branch) -> None:
     if customer.status != Customer.Status.ACTIVE:
         raise InvalidFinanceInput("customer", _("Customer %(code)s is inactive.")
                                   % {"code": customer.code})
+
+
+def customer_open_check(customer: Customer, *, document: str) -> None:
+    """Cancelling `document` moves the customer's balances: refused on an inactive record
+    (reactivate it first) and on a merged one, whose balances went to the survivor."""
+    if customer.status == Customer.Status.ACTIVE:
+        return
+    if customer.merged_into_id:
+        survivor, seen = Customer.objects.only("code", "merged_into_id").get(
+            pk=customer.merged_into_id), {customer.pk}
+        while survivor.merged_into_id and survivor.merged_into_id not in seen:
+            seen.add(survivor.pk)
+            survivor = Customer.objects.only("code", "merged_into_id").get(
+                pk=survivor.merged_into_id)
+        raise CustomerClosed(
+            _("Customer %(code)s was merged into %(survivor)s: %(document)s cannot be "
+              "cancelled on the merged record. Record the correction on %(survivor)s "
+              "(adjust its debt).")
+            % {"code": customer.code, "survivor": survivor.code, "document": document},
+            {"survivor": survivor.code})
+    raise CustomerClosed(
+        _("Customer %(code)s is inactive: reactivate it before cancelling %(document)s.")
+        % {"code": customer.code, "document": document})

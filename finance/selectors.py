@@ -154,13 +154,15 @@ def customer_aging(*, customer: Customer, today: datetime.date | None = None) ->
             "buckets": buckets}
 
 
-def tenant_aging(*, by: str = "branch", today: datetime.date | None = None) -> list[dict]:
-    """Aging of every customer with a receivable, summed per home branch or per owner."""
+def tenant_aging(*, by: str = "branch", today: datetime.date | None = None,
+                 customers: QuerySet[Customer] | None = None) -> list[dict]:
+    """Aging of every customer with a receivable (of `customers`, all by default), summed
+    per home branch or per owner."""
     today = today or timezone.localdate()
     field = {"branch": "home_branch_id", "owner": "owner_id"}[by]
     totals: dict = defaultdict(lambda: dict.fromkeys(BUCKETS, Decimal(0)))
-    customers = Customer.objects.exclude(receivable_amount=0).only("pk", field,
-                                                                   "receivable_amount")
+    customers = (Customer.objects.all() if customers is None else customers).exclude(
+        receivable_amount=0).only("pk", field, "receivable_amount")
     for customer in customers.iterator():
         aging = customer_aging(customer=customer, today=today)
         row = totals[getattr(customer, field)]
@@ -172,10 +174,11 @@ def tenant_aging(*, by: str = "branch", today: datetime.date | None = None) -> l
 
 def aging_report_list(*, user: User, by: str = "branch",
                       today: datetime.date | None = None) -> list[dict]:
-    """`tenant_aging` as this user may read it: per branch, only the branches they see."""
+    """`tenant_aging` as this user may read it: only the customers they may see (crm's one
+    rule, whichever grouping), and per branch only the branches they see."""
     if by not in AGING_BY:
         raise InvalidFinanceInput("by", _("Choose branch or owner."))
-    rows = tenant_aging(by=by, today=today)
+    rows = tenant_aging(by=by, today=today, customers=customer_visible(user))
     if by == "branch" and not staff_sees_all_branches(user):
         mine = set(branch_visible(user).values_list("pk", flat=True))
         rows = [row for row in rows if row["branch"] in mine]
@@ -195,32 +198,53 @@ def daily_report_get(*, user: User, branch_id: int | None = None,
 
 def daily_report(*, branch: Branch, day: datetime.date) -> dict:
     """營業日報 for one branch and day: sales, receipts by method, new and collected
-    receivable, prepaid moved in and out."""
-    approved = Order.objects.filter(branch=branch, status=Order.Status.APPROVED,
-                                    approved_at__date=day)
+    receivable, prepaid moved in and out. Every figure is what moved that day, as the
+    ledger has it: a document counts on the day it was made and counts back on the day it
+    was cancelled (a same-day cancel nets to zero; a closed day never changes). Sales and
+    counter payments come from the orders, so walk-ins (no ledger) count too."""
+    orders = Order.objects.filter(branch=branch)
+    approved = orders.filter(approved_at__date=day)
+    unapproved = orders.filter(approved_at__isnull=False, status=Order.Status.CANCELLED,
+                               cancelled_at__date=day)
     receipts: dict[str, Decimal] = defaultdict(Decimal)
-    for method, amount in approved.exclude(paid_amount=0).values_list("payment_method").annotate(
-            s=Sum("paid_amount")):
-        receipts[method] += amount
-    for method, amount in (Voucher.objects.filter(branch=branch, type=Voucher.Type.RECEIPT,
-                                                  status=Voucher.Status.COMPLETED,
-                                                  created_at__date=day)
-                           .values_list("method").annotate(s=Sum("amount"))):
-        receipts[method] += amount
+    vouchers = Voucher.objects.filter(branch=branch, type=Voucher.Type.RECEIPT)
+    for documents, sign, amount in (
+            (approved.exclude(paid_amount=0), 1, "paid_amount"),
+            (unapproved.exclude(paid_amount=0), -1, "paid_amount"),
+            (vouchers.filter(created_at__date=day), 1, "amount"),
+            (vouchers.filter(status=Voucher.Status.CANCELLED, cancelled_at__date=day), -1,
+             "amount")):
+        method_field = "payment_method" if amount == "paid_amount" else "method"
+        for method, total_amount in documents.values_list(method_field).annotate(
+                s=Sum(amount)).order_by():
+            receipts[method] += sign * total_amount
     entries = LedgerEntry.objects.filter(branch=branch, created_at__date=day)
+    Kind = LedgerEntry.Kind
 
     def total(condition: Q) -> Decimal:
         return entries.filter(condition).aggregate(s=Sum("amount"))["s"] or Decimal(0)
 
+    def posted_or_reversed(condition: Q) -> Q:
+        """Entries meeting `condition` and the reversals of such entries."""
+        reversed_ = Q(**{f"reverses__{lookup}": value for lookup, value in condition.children})
+        return (condition & Q(reverses__isnull=True)) | (Q(kind=Kind.REVERSAL) & reversed_)
+
+    def orders_total(queryset) -> Decimal:
+        return queryset.aggregate(s=Sum("total_amount"))["s"] or Decimal(0)
+
     return {
         "branch": branch.pk, "day": day,
-        "orders": approved.count(),
-        "sales": approved.aggregate(s=Sum("total_amount"))["s"] or Decimal(0),
-        "receipts_by_method": dict(sorted(receipts.items())),
-        "receivable_new": total(Q(book=Book.RECEIVABLE, kind=LedgerEntry.Kind.ORDER)),
-        "receivable_collected": -total(Q(book=Book.RECEIVABLE, kind=LedgerEntry.Kind.RECEIPT)),
-        "prepaid_in": total(Q(book=Book.PREPAID, amount__gt=0)),
-        "prepaid_out": -total(Q(book=Book.PREPAID, amount__lt=0)),
+        "orders": approved.count() - unapproved.count(),
+        "orders_cancelled": unapproved.count(),
+        "sales": orders_total(approved) - orders_total(unapproved),
+        "receipts_by_method": {method: amount for method, amount in sorted(receipts.items())
+                               if amount},
+        "receivable_new": total(Q(book=Book.RECEIVABLE)
+                                & posted_or_reversed(Q(kind=Kind.ORDER))),
+        "receivable_collected": -total(Q(book=Book.RECEIVABLE)
+                                       & posted_or_reversed(Q(kind=Kind.RECEIPT))),
+        "prepaid_in": total(Q(book=Book.PREPAID) & posted_or_reversed(Q(amount__gt=0))),
+        "prepaid_out": -total(Q(book=Book.PREPAID) & posted_or_reversed(Q(amount__lt=0))),
     }
 
 

@@ -32,6 +32,7 @@ from finance.rules import (
     amount_check,
     branch_resolve,
     customer_branch_check,
+    customer_open_check,
     payment_method_check,
 )
 
@@ -189,6 +190,7 @@ def voucher_cancel(*, voucher: Voucher, actor, note: str = "") -> Voucher:
         raise InvalidStatus(_("Voucher %(code)s is already cancelled.") % {"code": voucher.code})
     if voucher.purpose == Purpose.TRANSFER:
         raise InvalidStatus(_("A merge transfer cannot be cancelled."))
+    customer_open_check(customer, document=voucher.code)
     posted = list(LedgerEntry.objects.filter(voucher=voucher, reverses__isnull=True))
     entries_reverse(customer=customer, entries=posted, branch=voucher.branch, actor=actor,
                     voucher=voucher)

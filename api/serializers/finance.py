@@ -158,6 +158,12 @@ class ReasonSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class OrderCancelSerializer(ReasonSerializer):
+    # Needed only when receipts paid the order and the customer may not keep prepaid.
+    refund_method = serializers.CharField(required=False, allow_blank=True, default="",
+                                          max_length=32)
+
+
 class VoucherSerializer(serializers.ModelSerializer):
     amount = MoneyOut()
     receivable_after = MoneyOut()

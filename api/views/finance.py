@@ -170,13 +170,14 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericView
         order = orders.order_approve(order=self.get_object(), actor=request.user)
         return Response(s.OrderSerializer(order).data)
 
-    @extend_schema(request=s.ReasonSerializer, responses={200: s.OrderSerializer})
+    @extend_schema(request=s.OrderCancelSerializer, responses={200: s.OrderSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        form = s.ReasonSerializer(data=request.data)
+        form = s.OrderCancelSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         order = orders.order_cancel(order=self.get_object(), actor=request.user,
-                                    reason=form.validated_data["reason"])
+                                    reason=form.validated_data["reason"],
+                                    refund_method=form.validated_data["refund_method"])
         return Response(s.OrderSerializer(order).data)
 
 

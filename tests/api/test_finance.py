@@ -100,7 +100,16 @@ def test_payment_debt_adjust_and_cancel(acme, shop):
     assert ledger[-1]["balance_after"] == "170000"
     cancelled = owner.post(f"/api/v1/orders/{order['id']}/cancel", {"reason": "trả hàng"},
                            format="json")
+    # the adjustment settled 30000 of the order: cancelling it first (issue 9 #6)
+    assert cancelled.status_code == 409 and cancelled.json()["code"] == "settled_by_adjustment"
+    assert cancelled.json()["fields"]["vouchers"] == [adjust.json()["code"]]
+    assert owner.post(f"/api/v1/vouchers/{adjust.json()['id']}/cancel",
+                      format="json").status_code == 200
+    cancelled = owner.post(f"/api/v1/orders/{order['id']}/cancel", {"reason": "trả hàng"},
+                           format="json")
     assert cancelled.status_code == 200 and cancelled.json()["cancel_reason"] == "trả hàng"
+    receivable = owner.get(f"/api/v1/customers/{shop['main'].pk}").json()["receivable"]
+    assert Decimal(receivable) == 0
     assert owner.get("/api/v1/orders?status=cancelled").json()["results"][0]["id"] == order["id"]
 
 

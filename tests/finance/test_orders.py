@@ -172,3 +172,103 @@ def test_coin_rule_is_the_tenants(acme_schema):
     order = order_create(actor=owner, customer=customer, lines=lines(product_make("5500")),
                          approve=True)
     assert order.coins_earned == 5
+
+
+def _paid_order(customer, owner, price="100000"):
+    from finance.vouchers import payment_record
+
+    order = order_create(actor=owner, customer=customer, lines=lines(product_make(price)),
+                         approve=True)
+    receipt = payment_record(customer=customer, amount=order.total_amount, method="cash",
+                             actor=owner, order_ids=[order.pk])
+    return order, receipt
+
+
+def test_cancel_refused_on_a_merged_customer(acme_schema):
+    """Issue 9 #5, order side: the reversal would land on the merged record."""
+    from crm.services import customer_merge
+    from finance.exceptions import CustomerClosed
+
+    owner = user("owner@acme.test")
+    source, survivor = customer_make(), customer_make()
+    order = order_create(actor=owner, customer=source, lines=lines(product_make()),
+                         approve=True)
+    customer_merge(actor=owner, source=source, target=survivor)
+    with pytest.raises(CustomerClosed, match=survivor.code):
+        order_cancel(order=order, actor=owner, reason="wrong customer")
+    order.refresh_from_db()
+    survivor.refresh_from_db()
+    assert order.status == "approved" and survivor.receivable_amount == Decimal("100000")
+
+
+def test_cancel_of_a_paid_order_moves_the_payment_to_prepaid(acme_schema):
+    """Issue 9 #6: no negative receivable; the paid part becomes prepaid when allowed."""
+    from finance.models import Allocation
+
+    owner = user("owner@acme.test")
+    customer = customer_make(prepaid_allowed=True)
+    order, receipt = _paid_order(customer, owner)
+    order_cancel(order=order, actor=owner, reason="returned")
+    customer.refresh_from_db()
+    order.refresh_from_db()
+    assert (customer.receivable_amount, customer.prepaid_amount) == (0, Decimal("100000"))
+    assert order.settled_amount == 0
+    assert sum(Allocation.objects.filter(voucher=receipt).values_list("amount", flat=True)) == 0
+
+
+def test_cancel_of_a_paid_order_without_prepaid_needs_a_refund(acme_schema):
+    """Issue 9 #6: without prepaid, refused unless a refund method is given (a PC voucher)."""
+    from finance.exceptions import RefundRequired
+    from finance.models import Voucher
+
+    owner = user("owner@acme.test")
+    customer = customer_make()
+    order, _receipt = _paid_order(customer, owner)
+    with pytest.raises(RefundRequired, match="100000") as refused:
+        order_cancel(order=order, actor=owner, reason="returned")
+    assert refused.value.http_status == 409 and "refund_method" in refused.value.fields
+    order.refresh_from_db()
+    customer.refresh_from_db()
+    assert order.status == "approved" and customer.receivable_amount == 0
+    order_cancel(order=order, actor=owner, reason="returned", refund_method="cash")
+    customer.refresh_from_db()
+    assert (customer.receivable_amount, customer.prepaid_amount) == (0, 0)
+    refund = Voucher.objects.get(customer=customer, purpose="refund")
+    assert (refund.code[:2], refund.type, refund.amount, refund.method) == (
+        "PC", "payment", Decimal("100000"), "cash")
+    assert refund.receivable_after == 0
+
+
+def test_cancel_of_a_paid_order_settles_the_other_open_orders_first(acme_schema):
+    """Issue 9 #6: released receipts pay the customer's other open orders first; only
+    what is left beyond the receivable needs prepaid or a refund."""
+    from finance.selectors import customer_aging
+
+    owner = user("owner@acme.test")
+    customer = customer_make()
+    order, _receipt = _paid_order(customer, owner)
+    other = order_create(actor=owner, customer=customer, lines=lines(product_make()),
+                         approve=True)
+    order_cancel(order=order, actor=owner, reason="returned")
+    customer.refresh_from_db()
+    other.refresh_from_db()
+    assert customer.receivable_amount == 0 and other.settled_amount == Decimal("100000")
+    assert sum(customer_aging(customer=customer)["buckets"].values()) == 0
+
+
+def test_cancel_of_an_order_settled_by_an_adjustment_is_refused(acme_schema):
+    """Issue 9 #6: a debt adjustment is no money in: it is neither kept nor refunded."""
+    from finance.exceptions import SettledByAdjustment
+    from finance.vouchers import debt_adjust, voucher_cancel
+
+    owner = user("owner@acme.test")
+    customer = customer_make(prepaid_allowed=True)
+    order = order_create(actor=owner, customer=customer, lines=lines(product_make()),
+                         approve=True)
+    adjustment = debt_adjust(customer=customer, target_receivable=Decimal("70000"), actor=owner)
+    with pytest.raises(SettledByAdjustment, match=adjustment.code):
+        order_cancel(order=order, actor=owner, reason="returned")
+    voucher_cancel(voucher=adjustment, actor=owner)
+    order_cancel(order=order, actor=owner, reason="returned")
+    customer.refresh_from_db()
+    assert (customer.receivable_amount, customer.prepaid_amount) == (0, 0)

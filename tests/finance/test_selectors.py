@@ -113,3 +113,68 @@ def test_product_list_searches_sku_and_name(acme_schema):
     Product.objects.filter(pk=hidden.pk).update(active=False)
     assert _ids(product_list(search="zx-sel")) >= {found.pk}
     assert [p.sku for p in product_list(search="zx-sel", active=False)] == ["ZX-SEL-2"]
+
+
+def test_daily_report_figures_equal_the_ledger_with_cancelled_documents(acme_schema):
+    """Issue 9 #7: a cancelled receipt and a cancelled order count back, as in the ledger."""
+    from django.db.models import Sum
+
+    from finance.models import LedgerEntry
+    from finance.orders import order_cancel
+    from finance.selectors import daily_report
+    from finance.vouchers import payment_record, prepaid_topup, voucher_cancel
+
+    owner = user("owner@acme.test")
+    main = Branch.objects.get(code="MAIN")
+    customer = customer_make(branch=main, prepaid_allowed=True)
+    opening_balance_set(customer=customer, amount=Decimal("500000"), actor=owner)
+    product = product_make("100000")
+    order_create(actor=owner, customer=customer, lines=lines(product), approve=True,
+                 paid_amount=Decimal("30000"), payment_method="cash")
+    dropped = order_create(actor=owner, customer=customer, lines=lines(product), approve=True)
+    payment_record(customer=customer, amount=Decimal("50000"), method="cash", actor=owner)
+    bounced = payment_record(customer=customer, amount=Decimal("40000"), method="card",
+                             actor=owner)
+    prepaid_topup(customer=customer, amount=Decimal("20000"), method="transfer", actor=owner)
+    undone = prepaid_topup(customer=customer, amount=Decimal("10000"), method="cash",
+                           actor=owner)
+    voucher_cancel(voucher=bounced, actor=owner)
+    voucher_cancel(voucher=undone, actor=owner)
+    order_cancel(order=dropped, actor=owner, reason="returned")
+
+    report = daily_report(branch=main, day=timezone.localdate())
+    entries = LedgerEntry.objects.filter(branch=main, created_at__date=timezone.localdate())
+
+    def ledger(**where) -> Decimal:
+        return entries.filter(**where).aggregate(s=Sum("amount"))["s"] or Decimal(0)
+
+    assert report["sales"] == ledger(book="purchases") == Decimal("100000")
+    assert report["receivable_new"] == ledger(book="receivable", order__isnull=False) == Decimal(
+        "70000")
+    assert report["receivable_collected"] == -ledger(book="receivable",
+                                                     voucher__purpose="debt_payment")
+    assert report["receivable_collected"] == Decimal("50000")
+    assert report["prepaid_in"] - report["prepaid_out"] == ledger(book="prepaid")
+    assert (report["prepaid_in"], report["prepaid_out"]) == (Decimal("20000"), 0)
+    receipts_in_ledger = (-ledger(book="receivable", voucher__type="receipt")
+                          + ledger(book="prepaid", voucher__type="receipt"))
+    counter = Decimal("30000")  # paid at the counter on the order: no ledger entry
+    assert sum(report["receipts_by_method"].values()) == receipts_in_ledger + counter
+    assert report["receipts_by_method"] == {"cash": Decimal("80000"),
+                                            "transfer": Decimal("20000")}
+    assert (report["orders"], report["orders_cancelled"]) == (1, 1)
+
+
+def test_aging_by_owner_holds_only_customers_the_user_sees(shop):
+    """Issue 9 (access #2): by owner, the other branch's customers stayed in the sums."""
+    from crm.models import Customer
+    from crm.selectors import customer_visible
+
+    sales = user("sales@acme.test")  # MAIN only, unowned or own customers
+    total = sum(row["receivable"] for row in aging_report_list(user=sales, by="owner"))
+    visible = sum(Customer.objects.filter(pk__in=customer_visible(sales))
+                  .values_list("receivable_amount", flat=True))
+    assert total == visible
+    everyone = sum(row["receivable"] for row in aging_report_list(
+        user=user("owner@acme.test"), by="owner"))
+    assert everyone - total >= Decimal("30000")  # at least the B2 customer's opening

@@ -189,3 +189,31 @@ def test_prepared_posting_follows_the_tenant_on_one_connection(acme, globex):
             assert balances_mismatched() == []
     assert codes["globex"] == ["PT000001", "PT000002"]
     assert codes["acme"] == ["PT000001", "PT000002"]
+
+
+def test_cancel_refused_on_a_merged_or_inactive_customer(acme_schema):
+    """Issue 9 #5: a cancel would put the debt back on a record nobody collects from."""
+    from crm.services import customer_deactivate, customer_merge, customer_reactivate
+    from finance.exceptions import CustomerClosed
+
+    owner = user("owner@acme.test")
+    merged, survivor, resting = customer_make(), customer_make(), customer_make()
+    receipts = {}
+    for customer in (merged, resting):
+        opening_balance_set(customer=customer, amount=Decimal("100000"), actor=owner)
+        receipts[customer.pk] = payment_record(customer=customer, amount=Decimal("100000"),
+                                               method="cash", actor=owner)
+    customer_merge(actor=owner, source=merged, target=survivor)
+    customer_deactivate(actor=owner, customer=resting)
+    with pytest.raises(CustomerClosed, match=survivor.code) as refused:
+        voucher_cancel(voucher=receipts[merged.pk], actor=owner)
+    assert refused.value.http_status == 409 and refused.value.code == "customer_closed"
+    with pytest.raises(CustomerClosed, match=receipts[resting.pk].code) as refused:
+        voucher_cancel(voucher=receipts[resting.pk], actor=owner)
+    assert "survivor" not in (refused.value.fields or {})
+    assert {_receivable(merged), _receivable(survivor), _receivable(resting)} == {0}
+    assert Voucher.objects.filter(status="cancelled").filter(
+        pk__in=[v.pk for v in receipts.values()]).count() == 0
+    customer_reactivate(actor=owner, customer=resting)
+    voucher_cancel(voucher=receipts[resting.pk], actor=owner)
+    assert _receivable(resting) == Decimal("100000")
