@@ -6,7 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -157,17 +157,33 @@ def customer_aging(*, customer: Customer, today: datetime.date | None = None) ->
 def tenant_aging(*, by: str = "branch", today: datetime.date | None = None,
                  customers: QuerySet[Customer] | None = None) -> list[dict]:
     """Aging of every customer with a receivable (of `customers`, all by default), summed
-    per home branch or per owner."""
+    per home branch or per owner: `customer_aging`'s rule, in three set-wise queries
+    (customers, their open orders, their latest non-order debit) however many there are."""
     today = today or timezone.localdate()
     field = {"branch": "home_branch_id", "owner": "owner_id"}[by]
-    totals: dict = defaultdict(lambda: dict.fromkeys(BUCKETS, Decimal(0)))
-    customers = (Customer.objects.all() if customers is None else customers).exclude(
-        receivable_amount=0).only("pk", field, "receivable_amount")
-    for customer in customers.iterator():
-        aging = customer_aging(customer=customer, today=today)
-        row = totals[getattr(customer, field)]
-        for bucket, amount in aging["buckets"].items():
-            row[bucket] += amount
+    owing = (Customer.objects.all() if customers is None else customers).exclude(
+        receivable_amount=0)
+    group_of, rest = {}, {}
+    for pk, key, receivable in owing.values_list("pk", field, "receivable_amount"):
+        group_of[pk], rest[pk] = key, receivable
+    totals = {key: dict.fromkeys(BUCKETS, Decimal(0)) for key in set(group_of.values())}
+    ids = owing.values("pk")
+    orders = (Order.objects.filter(customer_id__in=ids, status=Order.Status.APPROVED)
+              .annotate(open=F("total_amount") - F("paid_amount") - F("settled_amount"))
+              .filter(open__gt=0).values_list("customer_id", "created_at", "open"))
+    for customer_id, created_at, remainder in orders:
+        if customer_id in group_of:
+            totals[group_of[customer_id]][_bucket(timezone.localdate(created_at), today)] \
+                += remainder
+            rest[customer_id] -= remainder
+    latest = dict(LedgerEntry.objects.filter(customer_id__in=ids, book=Book.RECEIVABLE,
+                                             amount__gt=0, order__isnull=True)
+                  .order_by("customer_id", "-id").distinct("customer_id")
+                  .values_list("customer_id", "created_at"))
+    for customer_id, amount in rest.items():
+        if amount:
+            day = timezone.localdate(latest[customer_id]) if customer_id in latest else today
+            totals[group_of[customer_id]][_bucket(day, today)] += amount
     return [{by: key, "buckets": row, "receivable": sum(row.values())}
             for key, row in sorted(totals.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
 
