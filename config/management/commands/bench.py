@@ -15,6 +15,7 @@ BENCHMARKS = {
     "posting": "bench.posting",
     "import": "bench.customer_import",
     "export": "bench.customer_export",
+    "statements": "bench.statements",
 }
 
 
