@@ -126,6 +126,9 @@ class _References:
         self.default_branch = primary or Branch.objects.order_by("id").values_list(
             "id", flat=True).first()
         self.user_id = user_id
+        # The import's user, once: whose visibility and edit rights every look-up follows.
+        self.user = (get_user_model().objects.filter(pk=user_id).first()
+                     if user_id is not None else None)
 
 
 def plan_build(book: Book, *, match: str, region: str, currency: str, user_id: int | None,
@@ -143,13 +146,13 @@ def plan_build(book: Book, *, match: str, region: str, currency: str, user_id: i
     if progress:
         progress(len(book.customers.rows))
     _customers_match(rows, plan, match, book.customers.title)
-    _customers_permitted(rows, plan, user_id, book.customers.title)
+    _customers_permitted(rows, plan, refs.user, book.customers.title)
     _customers_lifecycle(rows, plan, book.customers.title)
     _customers_references(rows, plan, refs, book.customers.title)
     contacts = _contacts_clean(book, plan, region)
     if progress:
         progress(len(book.contacts.rows))
-    _cascade(rows, contacts, plan, book, user_id)
+    _cascade(rows, contacts, plan, book, refs.user)
     plan.customers = [r for r in rows if r.number not in plan.failed_rows["customers"]]
     plan.contacts = [c for c in contacts if c.number not in plan.failed_rows["contacts"]]
     known_groups = set(refs.groups)
@@ -245,27 +248,27 @@ def _customers_match(rows, plan, match, sheet) -> None:
                       % {"phone": phone, "code": by_phone[phone][1]})
 
 
-def _only_visible(found: dict, user_id: int | None, *, edit: bool = False) -> dict:
+def _visible_ids(ids, user, *, edit: bool = False) -> set[int]:
+    """Which of these saved customers the import's user may see (and edit, with `edit`)."""
+    if not ids or user is None:
+        return set()
+    visible = customer_visible(user).filter(id__in=set(ids)).only("id", "owner")
+    return {c.id for c in visible if not edit or customer_can_edit(user, c)}
+
+
+def _only_visible(found: dict, user, *, edit: bool = False) -> dict:
     """The saved customers of `found` ({key: (id, code)}) that the import's user may see
     (and edit, with `edit`); the rest are answered as if they did not exist."""
-    if not found or user_id is None:
-        return {}
-    user = get_user_model().objects.get(pk=user_id)
-    visible = customer_visible(user).filter(id__in={ref[0] for ref in found.values()})
-    allowed = {c.id for c in visible.only("id", "owner")
-               if not edit or customer_can_edit(user, c)}
+    allowed = _visible_ids([ref[0] for ref in found.values()], user, edit=edit)
     return {key: ref for key, ref in found.items() if ref[0] in allowed}
 
 
-def _customers_permitted(rows, plan, user_id, sheet) -> None:
+def _customers_permitted(rows, plan, user, sheet) -> None:
     """An import changes only customers its user may see and edit, as the API would."""
     existing = {row.existing_id for row in rows if row.existing_id}
-    if not existing or user_id is None:
+    if not existing:
         return
-    user = get_user_model().objects.get(pk=user_id)
-    allowed = {customer.id
-               for customer in customer_visible(user).filter(id__in=existing).only("id", "owner")
-               if customer_can_edit(user, customer)}
+    allowed = _visible_ids(existing, user, edit=True)  # no user: no rights, none allowed
     for row in rows:
         if row.existing_id and row.existing_id not in allowed:
             plan.fail("customers", sheet, row.number, "code", "edit_forbidden",
@@ -351,10 +354,10 @@ def _customers_references(rows, plan, refs, sheet) -> None:
     in_file_phones = {r.clean["phone"]: r for r in rows if r.clean.get("phone")}
     parents = _only_visible(customer_code_conflicts(
         [r.parent_code for r in rows if r.parent_code and r.parent_code not in in_file_codes]),
-        refs.user_id)
+        refs.user)
     referrers = _only_visible(customer_phone_conflicts(
         [r.referrer_phone for r in rows
-         if r.referrer_phone and r.referrer_phone not in in_file_phones]), refs.user_id)
+         if r.referrer_phone and r.referrer_phone not in in_file_phones]), refs.user)
     for row in rows:
         if row.parent_code:
             if row.parent_code == row.clean.get("code"):
@@ -390,7 +393,7 @@ def _contacts_clean(book, plan, region) -> list[ContactRow]:
     return rows
 
 
-def _cascade(rows, contacts, plan, book, user_id) -> None:
+def _cascade(rows, contacts, plan, book, user) -> None:
     """Contacts need their customer; in `valid_rows` a row referring to a failed row fails
     too (so every written reference resolves)."""
     customers_sheet, contacts_sheet = book.customers.title, book.contacts.title
@@ -400,7 +403,7 @@ def _cascade(rows, contacts, plan, book, user_id) -> None:
     # they may not see reads as unknown (the import must not confirm that a code exists).
     saved = _only_visible(customer_code_conflicts(
         [c.customer_code for c in contacts if c.customer_code and c.customer_code not in in_file]),
-        user_id, edit=True)
+        user, edit=True)
     failed = plan.failed_rows["customers"]
     changed = True
     while changed:

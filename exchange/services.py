@@ -79,15 +79,9 @@ def export_job_create(*, user, filters: dict, lang: str) -> ExportJob:
 @transaction.atomic
 def export_job_rerun(*, job: ExportJob, user) -> ExportJob:
     """A failed export, queued again with the same filters and language."""
-    from exchange.tasks import export_customers_task
-
     if job.status != ExportJob.Status.FAILED:
         raise JobNotFinished()
-    new = ExportJob.objects.create(filters=job.filters, lang=job.lang,
-                                   file_key=files.file_key(), created_by=user,
-                                   expires_at=files.file_expiry())
-    _on_commit_send(export_customers_task, new.pk)
-    return new
+    return export_job_create(user=user, filters=job.filters, lang=job.lang)
 
 
 def _claim(model, job_id: int, status: str) -> bool:
