@@ -1,5 +1,7 @@
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 
+from saas_platform.login_throttle import username_digest
+
 
 class SignupThrottle(AnonRateThrottle):
     scope = "signup"
@@ -11,6 +13,7 @@ class LoginThrottle(SimpleRateThrottle):
     scope = "login"
 
     def get_cache_key(self, request, view):
-        username = str(request.data.get("username", "")).strip().lower()[:150]
+        data = request.data if hasattr(request.data, "get") else {}
+        username = username_digest(data.get("username", ""))
         return self.cache_format % {"scope": self.scope,
                                     "ident": f"{self.get_ident(request)}:{username}"}

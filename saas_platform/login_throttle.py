@@ -9,6 +9,7 @@ The counter lives in the cache, whose keys carry the schema: one tenant's users 
 throttle another's.
 """
 
+import hashlib
 import time
 
 from django.conf import settings
@@ -26,8 +27,13 @@ def _normal(username) -> str:
     return str(username or "").strip().lower()[:150]
 
 
+def username_digest(username) -> str:
+    """A cache-safe stand-in for a typed username (any characters, any length)."""
+    return hashlib.sha256(_normal(username).encode()).hexdigest()[:32]
+
+
 def _key(username) -> str:
-    return f"login-failures:{_normal(username)}"
+    return f"login-failures:{username_digest(username)}"
 
 
 def login_retry_after(username) -> int:
