@@ -116,8 +116,8 @@ def statement_batch_plan(*, job_id: int) -> None:
     from exchange.tasks import statement_batch_assemble_task, statement_batch_chunk_task
 
     with transaction.atomic():
-        job = (StatementBatchJob.objects.select_for_update().select_related("created_by")
-               .filter(pk=job_id, status__in=(Status.QUEUED, Status.RUNNING)).first())
+        job = (StatementBatchJob.objects.select_for_update(of=("self",))
+               .select_related("created_by").filter(pk=job_id, status__in=(Status.QUEUED, Status.RUNNING)).first())
         if job is None:
             return
         now = timezone.now()
@@ -253,7 +253,7 @@ def statement_batch_chunk(*, job_id: int, index: int, render=None) -> None:
         chunk_email(job, chunk)
     job.refresh_from_db(fields=["status", "chunks_done", "chunks_total"])
     if job.status == Status.RUNNING and job.chunks_done >= job.chunks_total:
-        statement_batch_assemble_task.delay(job_id)
+        _send(statement_batch_assemble_task, job_id)
 
 
 def _recipients(customer_ids: list[int]) -> dict[int, str]:
