@@ -56,7 +56,8 @@ def _send(task, *args) -> None:
 @transaction.atomic
 def statement_batch_create(*, user, period_from: datetime.date, period_to: datetime.date,
                            filters: dict, lang: str, consolidated: bool = False,
-                           email: bool = False, rerun_of=None) -> StatementBatchJob:
+                           email: bool = False, rerun_of=None,
+                           chunk_size: int | None = None) -> StatementBatchJob:
     """Queue a batch (the worker finds the customers when it runs). `filters`: branch,
     owner, group (ids) and nonzero_only (skip customers with nothing in the period and
     nothing owed at its end)."""
@@ -67,7 +68,7 @@ def statement_batch_create(*, user, period_from: datetime.date, period_to: datet
     job = StatementBatchJob.objects.create(
         period_from=period_from, period_to=period_to, filters=filters, lang=lang,
         consolidated=consolidated, email=email, created_by=user, rerun_of=rerun_of,
-        chunk_size=settings.STATEMENT_BATCH_CHUNK, file_key=files.file_key(),
+        chunk_size=chunk_size or settings.STATEMENT_BATCH_CHUNK, file_key=files.file_key(),
         expires_at=files.file_expiry())
     _send(statement_batch_plan_task, job.pk)
     return job
@@ -96,7 +97,7 @@ def statement_batch_rerun(*, job: StatementBatchJob, user) -> StatementBatchJob:
     return statement_batch_create(
         user=user, period_from=job.period_from, period_to=job.period_to,
         filters=job.filters, lang=job.lang, consolidated=job.consolidated, email=job.email,
-        rerun_of=job)
+        rerun_of=job, chunk_size=job.chunk_size)
 
 
 def _scope(job: StatementBatchJob) -> list[int] | None:
@@ -117,7 +118,8 @@ def statement_batch_plan(*, job_id: int) -> None:
 
     with transaction.atomic():
         job = (StatementBatchJob.objects.select_for_update(of=("self",))
-               .select_related("created_by").filter(pk=job_id, status__in=(Status.QUEUED, Status.RUNNING)).first())
+               .select_related("created_by")
+               .filter(pk=job_id, status__in=(Status.QUEUED, Status.RUNNING)).first())
         if job is None:
             return
         now = timezone.now()
