@@ -111,6 +111,17 @@ def _scope(job: StatementBatchJob) -> list[int] | None:
                 .values_list("id", flat=True))
 
 
+CHUNKS_AT_LEAST = 16  # so the last chunks spread over the worker processes too
+CHUNK_SMALLEST = 10  # below that a task costs more than it renders
+
+
+def chunk_size_for(total: int, largest: int) -> int:
+    """At most `largest` customers a chunk, and small enough for CHUNKS_AT_LEAST chunks
+    (three chunks on two processes would wait for the third one alone), but not tiny."""
+    largest = max(1, largest)
+    return max(min(largest, CHUNK_SMALLEST), min(largest, -(-total // CHUNKS_AT_LEAST)))
+
+
 def statement_batch_plan(*, job_id: int) -> None:
     """Claim the job and cut it into chunks; a redelivered plan re-sends the chunks that
     are not done yet (chunks are idempotent) and never plans twice."""
@@ -136,7 +147,7 @@ def statement_batch_plan(*, job_id: int) -> None:
                 StatementBatchJob.objects.filter(pk=job_id).update(
                     status=Status.FAILED, errors=[reason], finished_at=now)
                 return
-            size = max(1, job.chunk_size)
+            size = chunk_size_for(len(ids), job.chunk_size)
             StatementBatchChunk.objects.bulk_create([
                 StatementBatchChunk(job=job, index=i, customer_ids=ids[start:start + size])
                 for i, start in enumerate(range(0, len(ids), size))])
