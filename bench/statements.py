@@ -1,11 +1,16 @@
-"""`manage.py bench statements --entries 100000`: one month's statement of a customer with
-a long history (DESIGN §4, issue "Statements"): building it from the ledger, and its PDF,
-next to the anchors measured in the same run -- the same PDF rendered from a statement
-already in memory (no database), and reading the whole history (what the period index
-and the stored balance-after spare).
+"""`manage.py bench statements --entries 100000 --customers 10000` (DESIGN §4, issue
+"Statements"), two parts in one scratch tenant, removed at the end:
 
-The customer's history is written straight into a scratch tenant's ledger with a running
-balance, spread over five years; the scratch tenant is removed at the end.
+- one month's statement of a customer with a long history: building it from the ledger,
+  and its PDF, next to the anchors measured in the same run -- the same PDF rendered from
+  a statement already in memory (no database), and reading the whole history (what the
+  period index and the stored balance-after spare);
+- the statement batch (bench.statement_batch): every customer's statement to a zip
+  through the real job path and a real two-process worker, next to the raw render of the
+  same statements in two processes with no database and no job machinery.
+
+The histories are written straight into the scratch tenant's ledger with a running
+balance, as the posting services store them.
 """
 
 import datetime
@@ -31,6 +36,10 @@ YEARS = 5
 def add_arguments(parser):
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30, help="statements timed")
+    parser.add_argument("--customers", type=int, default=10_000,
+                        help="customers in the batch (0: no batch part)")
+    parser.add_argument("--lines", type=int, default=30, dest="batch_lines",
+                        help="entries in the month of each batch customer")
 
 
 def _history(customer: Customer, entries: int) -> None:
@@ -60,7 +69,7 @@ def _history(customer: Customer, entries: int) -> None:
         cursor.execute("ANALYZE finance_ledgerentry")
 
 
-def run(stdout, *, entries, repeat, **_options):
+def run(stdout, *, entries, repeat, customers=0, batch_lines=30, **_options):
     name = f"benchstmt{secrets.token_hex(3)}"
     tenant = tenant_create(business_name="Bench statements", subdomain=name,
                            owner_email=f"owner@{name}.test",
@@ -116,6 +125,12 @@ def run(stdout, *, entries, repeat, **_options):
         verdict = "meets" if p95 <= TARGET_PDF_P95_MS else "MISSES"
         stdout.write(f"PDF p95 {p95:.1f} ms {verdict} the target; build + PDF is "
                      f"{ratio:.2f} x the PDF alone from memory.\n")
+        if customers:
+            from bench.statement_batch import batch_bench
+
+            with schema_context(tenant.schema_name):
+                connection.set_tenant(tenant)
+                rows += batch_bench(stdout, customers=customers, lines=batch_lines)
         return rows
     finally:
         connection.set_schema_to_public()

@@ -230,7 +230,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
-MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or DATA_DIR / "media")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -310,6 +310,11 @@ EXCHANGE_FILE_TTL_HOURS = env_int("EXCHANGE_FILE_TTL_HOURS", 24)  # uploads, res
 EXCHANGE_HEARTBEAT_SECONDS = env_int("EXCHANGE_HEARTBEAT_SECONDS", 10)
 EXCHANGE_HEARTBEAT_TIMEOUT = env_int("EXCHANGE_HEARTBEAT_TIMEOUT", 60)  # then swept
 EXCHANGE_QUEUED_TIMEOUT = env_int("EXCHANGE_QUEUED_TIMEOUT", 300)  # no worker took it: failed
+# Statement batches: customers per chunk task (each worker process renders one at a time).
+STATEMENT_BATCH_CHUNK = env_int("STATEMENT_BATCH_CHUNK", 100)
+# Statement e-mails: Django's backend; the console one unless a deployment sets SMTP.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "statements@localhost")
 
 LOGGING = {
     "version": 1,

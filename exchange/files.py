@@ -2,6 +2,7 @@
 always names its tenant; served only by the tenant's authenticated endpoints."""
 
 import secrets
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +25,22 @@ def tenant_relative_path(kind: str, name: str) -> str:
     """A new relative path for this tenant's file (`kind`: uploads, errors, exports)."""
     schema = connection.schema_name
     return f"{ROOT}/{schema}/{kind}/{secrets.token_hex(8)}-{name}"
+
+
+def tenant_job_path(kind: str, job_id: int, name: str = "") -> str:
+    """A job's own place under the tenant (`kind`/job-<id>/`name`): the same path every
+    time, so a redelivered task overwrites its file instead of adding a second one."""
+    schema = connection.schema_name
+    return f"{ROOT}/{schema}/{kind}/job-{job_id}" + (f"/{name}" if name else "")
+
+
+def tree_delete(relative: str) -> None:
+    if relative:
+        try:
+            path = absolute(relative)
+        except FileNotFoundError:
+            return
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def absolute(relative: str) -> Path:

@@ -86,3 +86,65 @@ class ExportJob(Job):
 
     def __str__(self):
         return f"export {self.pk} ({self.status})"
+
+
+class StatementBatchJob(Job):
+    """A zip of one statement PDF per customer plus a summary workbook (DESIGN §6). The
+    customers are those its creator may see when it runs, cut into chunks that the
+    workers render in parallel (StatementBatchChunk)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    RUNNING = ("running",)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED,
+                              db_index=True)
+    period_from = models.DateField()
+    period_to = models.DateField()
+    # branch, owner, group (ids) and nonzero_only, as the request gave them.
+    filters = models.JSONField(default=dict)
+    lang = models.CharField(max_length=8, default="en")
+    consolidated = models.BooleanField(default=False)
+    email = models.BooleanField(default=False)
+    chunk_size = models.PositiveIntegerField(default=100)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    statements = models.PositiveIntegerField(default=0)  # PDFs in the zip
+    emails_sent = models.PositiveIntegerField(default=0)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    file_path = models.CharField(max_length=500, blank=True)
+    file_key = models.CharField(max_length=64)
+    files_deleted = models.BooleanField(default=False)  # expired: its folder is gone
+    errors = models.JSONField(default=list)
+    rerun_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="reruns")
+
+    def __str__(self):
+        return f"statement batch {self.pk} ({self.status})"
+
+
+class StatementBatchChunk(models.Model):
+    """A slice of a batch's customers. `done` is set once, in the transaction that counts
+    the chunk into its job: a redelivered chunk that finds it set does nothing."""
+
+    job = models.ForeignKey(StatementBatchJob, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    customer_ids = models.JSONField(default=list)
+    done = models.BooleanField(default=False)
+    # One row per customer for the summary workbook: code, name, amounts as strings.
+    summary = models.JSONField(default=list)
+    emailed = models.BooleanField(default=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [models.UniqueConstraint(fields=["job", "index"],
+                                               name="statement_chunk_unique_index")]
+
+    def __str__(self):
+        return f"batch {self.job_id} chunk {self.index}"

@@ -14,7 +14,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from exchange import files
 from exchange.exceptions import JobNotFinished
-from exchange.models import ExportJob, ImportJob
+from exchange.models import ExportJob, ImportJob, StatementBatchJob
 from exchange.reading import BadFile, problem
 from exchange.reporting import Heartbeat
 from tenants.current import tenant_current
@@ -155,6 +155,14 @@ def jobs_sweep_schema(*, now=None) -> int:
                 .update(status="failed", errors=lost, finished_at=now)
             swept += model.objects.filter(status="queued", created_at__lt=unclaimed) \
                 .update(status="failed", errors=never_started, finished_at=now)
+        silent = [problem("worker_lost", _(
+            "No worker has worked on this statement batch for %(seconds)d seconds, so it "
+            "was stopped. Run it again.") % {"seconds": settings.EXCHANGE_HEARTBEAT_TIMEOUT})]
+        swept += StatementBatchJob.objects.filter(
+            status__in=StatementBatchJob.RUNNING, heartbeat_at__lt=stale).update(
+            status="failed", errors=silent, finished_at=now)
+        swept += StatementBatchJob.objects.filter(status="queued", created_at__lt=unclaimed) \
+            .update(status="failed", errors=never_started, finished_at=now)
     for job in ImportJob.objects.filter(expires_at__lt=now).exclude(upload_path=""):
         files.file_delete(job.upload_path)
         files.file_delete(job.error_file_path)
@@ -163,6 +171,10 @@ def jobs_sweep_schema(*, now=None) -> int:
     for job in ExportJob.objects.filter(expires_at__lt=now).exclude(file_path=""):
         files.file_delete(job.file_path)
     ExportJob.objects.filter(expires_at__lt=now).exclude(file_path="").update(file_path="")
+    expired = StatementBatchJob.objects.filter(expires_at__lt=now, files_deleted=False)
+    for job_id in expired.values_list("pk", flat=True):
+        files.tree_delete(files.tenant_job_path("statements", job_id))
+    expired.update(file_path="", files_deleted=True)
     return swept
 
 

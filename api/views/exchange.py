@@ -151,7 +151,9 @@ class ImportRerunView(APIView):
         return _accepted(import_job_rerun(job=job, user=request.user))
 
 
-def _file_response(job, relative: str, given: str | None, filename: str):
+def file_response(job, relative: str, given: str | None, filename: str, *,
+                  content_type: str = XLSX):
+    """A job's file, to one who may read the job and gives its key, until it expires."""
     if (not relative or not given or not secrets.compare_digest(job.file_key, given)
             or job.expires_at < timezone.now()):
         raise Http404
@@ -160,7 +162,8 @@ def _file_response(job, relative: str, given: str | None, filename: str):
         handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
     except FileNotFoundError as exc:
         raise Http404 from exc
-    return FileResponse(handle, as_attachment=True, filename=filename, content_type=XLSX)
+    return FileResponse(handle, as_attachment=True, filename=filename,
+                        content_type=content_type)
 
 
 class ImportErrorFileView(APIView):
@@ -169,7 +172,7 @@ class ImportErrorFileView(APIView):
     @extend_schema(responses={(200, XLSX): bytes})
     def get(self, request, pk):
         job = import_job_get(user=request.user, pk=pk)
-        return _file_response(job, job.error_file_path, request.query_params.get("key"),
+        return file_response(job, job.error_file_path, request.query_params.get("key"),
                               f"import-{job.pk}-errors.xlsx")
 
 
@@ -217,5 +220,5 @@ class ExportFileView(APIView):
     @extend_schema(responses={(200, XLSX): bytes})
     def get(self, request, pk):
         job = export_job_get(user=request.user, pk=pk)
-        return _file_response(job, job.file_path, request.query_params.get("key"),
+        return file_response(job, job.file_path, request.query_params.get("key"),
                               f"customers-{job.pk}.xlsx")

@@ -15,7 +15,7 @@ from django_tenants.utils import schema_context
 from crm.models import Contact, Customer, CustomerDepartment, Terminal
 from crm.services import contact_create, department_create, terminal_create
 from crm.staff import branch_create
-from exchange.models import ExportJob, ImportJob
+from exchange.models import ExportJob, ImportJob, StatementBatchJob
 from finance.models import Order, Voucher
 from finance.orders import order_create
 from finance.vouchers import payment_record
@@ -24,7 +24,7 @@ from tests.crm.factories import user
 from tests.finance.factories import lines, product_make
 
 ID = r"\(\?P<(\w+)>[^)]*\)|<(?:int:)?(\w+)>"
-GUARDED = {"customers", "orders", "vouchers", "imports", "exports"}
+GUARDED = {"customers", "orders", "vouchers", "imports", "exports", "statements"}
 
 
 def _tenant_paths() -> list[str]:
@@ -71,8 +71,12 @@ def hidden(acme):
                                               expires_at=order.created_at, status="failed")
         export_job = ExportJob.objects.create(file_key="k", created_by=owner,
                                               expires_at=order.created_at, status="failed")
+        statement_batch = StatementBatchJob.objects.create(
+            file_key="k", created_by=owner, expires_at=order.created_at, status="failed",
+            period_from=order.created_at.date(), period_to=order.created_at.date())
     return {"customers": customer.pk, "orders": order.pk, "vouchers": voucher.pk,
-            "imports": import_job.pk, "exports": export_job.pk, "children": children,
+            "imports": import_job.pk, "exports": export_job.pk,
+            "statements": statement_batch.pk, "children": children,
             "secrets": ["KHMTX01", "Khách Ẩn Danh", "912777001", "Người liên hệ ẩn",
                         "Phòng ẩn", "Điểm ẩn", order.code, voucher.code]}
 
@@ -140,5 +144,6 @@ def test_the_urls_are_real_ones_the_owner_can_read(acme, hidden):
     readable = [p for p in _tenant_paths() if owner.get(_url(p, hidden)).status_code == 200]
     assert len(readable) >= 12, readable
     for expected in ("customers/(?P<pk>[^/.]+)", "orders/(?P<pk>[^/.]+)",
-                     "vouchers/(?P<pk>[^/.]+)", "imports/<int:pk>", "exports/<int:pk>"):
+                     "vouchers/(?P<pk>[^/.]+)", "imports/<int:pk>", "exports/<int:pk>",
+                     "statements/batch/<int:pk>"):
         assert f"api/v1/{expected}" in readable, expected

@@ -17,7 +17,7 @@ SIZES = {
     "import": ["--rows", "200", "--sample", "50"],
     "export": ["--rows", "200", "--sample", "50"],
     "search": ["--customers", "300", "--repeat", "1", "--baseline-runs", "1"],
-    "statements": ["--entries", "2000", "--repeat", "2"],
+    "statements": ["--entries", "2000", "--repeat", "2", "--customers", "20", "--lines", "5"],
 }
 
 
