@@ -55,8 +55,8 @@ def kind_label(kind: str) -> str:
 
 
 def bucket_labels() -> dict[str, str]:
-    return {"0_30": _("0–30 days"), "31_60": _("31–60 days"), "61_90": _("61–90 days"),
-            "90_plus": _("Over 90 days")}
+    return {"not_due": _("Not yet due"), "0_30": _("0–30 days"), "31_60": _("31–60 days"),
+            "61_90": _("61–90 days"), "90_plus": _("Over 90 days")}
 
 
 def confirmation_text(statement: Statement) -> str:
@@ -221,7 +221,7 @@ def _pdf_footer_blocks(page: _Page, statement: Statement):
         "date": date_text(statement.period_to)}, bold=True)
     page.y -= 13
     labels, aging = bucket_labels(), statement.aging
-    width = page.width / 5
+    width = page.width / (len(labels) + 1)
     for i, (bucket, label) in enumerate([*labels.items(), ("total", _("Total"))]):
         x = MARGIN + i * width
         value = statement.closing if bucket == "total" else aging[bucket]
@@ -369,8 +369,8 @@ def statement_xlsx(statement: Statement) -> bytes:
         "date": date_text(s.period_to)}), f_bold)
     row += 1
     for col, (bucket, label) in enumerate(bucket_labels().items()):
-        sheet.write_string(row, 2 + col, nfc(label), f_bold)
-        sheet.write_number(row + 1, 2 + col, s.aging[bucket], f_money)
+        sheet.write_string(row, 1 + col, nfc(label), f_bold)
+        sheet.write_number(row + 1, 1 + col, s.aging[bucket], f_money)
     sheet.write_string(row, 6, nfc(_("Total")), f_bold)
     sheet.write_number(row + 1, 6, s.closing, f_money_bold)
     row += 3

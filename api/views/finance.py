@@ -461,7 +461,8 @@ class DailyReportView(APIView):
 
 
 class FinanceSettingsView(APIView):
-    """The tenant's coin rule: one coin per `coin_earn_step`, each worth `coin_value`."""
+    """The tenant's coin rule (one coin per `coin_earn_step`, each worth `coin_value`) and
+    the default payment terms of customers without their own."""
 
     permission_classes = [IsAuthenticated, HasFinancePermission]
     required_perms = {"PATCH": ("finance.change_financesettings",)}
