@@ -229,6 +229,17 @@ def aging_report_list(*, user: User, by: str = "branch", branch_id: int | None =
     return tenant_aging(by=by, today=today, customers=customers)
 
 
+def aging_group_names(*, by: str, keys) -> dict:
+    """What a report row is called: a branch's code and name, an owner's full name or
+    username; None (no owner) is named by the caller."""
+    if by == "branch":
+        return {pk: f"{code} {name}" for pk, code, name in
+                Branch.objects.filter(pk__in=[k for k in keys if k is not None])
+                .values_list("pk", "code", "name")}
+    return {u.pk: u.get_full_name() or u.username
+            for u in User.objects.filter(pk__in=[k for k in keys if k is not None])}
+
+
 def aging_total(rows: list[dict]) -> dict:
     """The report's last line: every bucket and the receivable summed over its rows."""
     buckets = {b: sum((row["buckets"][b] for row in rows), Decimal(0)) for b in BUCKETS}
