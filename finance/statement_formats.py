@@ -23,6 +23,7 @@ A4 = (595.2756, 841.8898)
 MARGIN = 36
 ROW = 12.5
 BODY, SMALL = 8, 7
+LOGO_BOX = 48  # points
 # Date, document, kind, description, debit, credit, balance (points; sum = page - margins).
 COLUMNS = (50, 60, 66, 154, 64, 64, 65)
 
@@ -151,17 +152,41 @@ class _Page:
             self.c.setFillGray(0)
 
 
+_logos: dict[str, object] = {}  # path -> ImageReader: decoded once per process and file
+
+
+def _logo_draw(page: _Page, path, top: float) -> float:
+    """The letterhead logo in a LOGO_BOX square at the top left; the width it takes."""
+    from reportlab.lib.utils import ImageReader
+
+    key = str(path)
+    reader = _logos.get(key)
+    if reader is None:
+        try:
+            reader = _logos[key] = ImageReader(key)
+        except OSError:  # removed meanwhile: the statement goes out without it
+            return 0
+    width, height = reader.getSize()
+    scale = min(LOGO_BOX / width, LOGO_BOX / height)
+    page.c.drawImage(reader, MARGIN, top - height * scale, width * scale, height * scale,
+                     mask="auto")
+    return width * scale + 8
+
+
 def _pdf_header(page: _Page, statement: Statement):
     c, s = page.c, statement
     page.new_page(header=False)
     top = page.y
-    page.text(MARGIN, top - 12, s.tenant.name or s.tenant.code, size=13, bold=True)
+    left = MARGIN + (_logo_draw(page, s.tenant.logo, top) if s.tenant.logo else 0)
+    page.text(left, top - 12, s.tenant.name or s.tenant.code, size=13, bold=True)
     y = top - 26
     for line in (s.tenant.address,
                  s.tenant.tax_code and f"{_('Tax code')}: {s.tenant.tax_code}"):
         if line:
-            page.text(MARGIN, y, line, size=BODY, width=300)
+            page.text(left, y, line, size=BODY, width=300 - (left - MARGIN))
             y -= 11
+    if s.tenant.logo:
+        y = min(y, top - LOGO_BOX - 4)
     right = A4[0] - MARGIN
     page.text(right, top - 12, _("Statement of account"), size=14, bold=True, right=True)
     page.text(right, top - 26, _("Period: %(start)s – %(end)s") % {

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from finance.ledger import Book
 from finance.models import LedgerEntry, Order, Voucher
 from finance.selectors import BUCKETS, aging_bucket
 from tenants.current import tenant_current
+from tenants.letterhead import logo_file
 
 Kind = LedgerEntry.Kind
 MAX_PERIOD_DAYS = 366
@@ -59,6 +61,7 @@ class StatementParty:
     phone: str = ""
     email: str = ""
     tax_code: str = ""
+    logo: Path | None = None  # the letterhead's image file (the tenant's only)
 
 
 @dataclass
@@ -301,7 +304,8 @@ def statement_build(*, customer: Customer, period_from: datetime.date,
                 for member in members]
     return Statement(
         tenant=StatementParty(id=0, code=tenant.schema_name, name=tenant.name,
-                              address=tenant.address, tax_code=tenant.tax_code),
+                              address=tenant.address, tax_code=tenant.tax_code,
+                              logo=logo_file(tenant.logo_path, tenant.schema_name)),
         customer=_party(customer), period_from=period_from, period_to=period_to,
         currency=tenant.currency, timezone_name=tenant.timezone_name,
         consolidated=consolidated, sections=sections,
@@ -335,7 +339,8 @@ def statement_as_dict(statement: Statement) -> dict:
         }
 
     return {
-        "tenant": {k: v for k, v in party(statement.tenant).items() if k != "code"},
+        "tenant": {k: v for k, v in party(statement.tenant).items() if k != "code"}
+        | {"logo": statement.tenant.logo is not None},
         "customer": party(statement.customer),
         "from": statement.period_from.isoformat(), "to": statement.period_to.isoformat(),
         "currency": statement.currency, "timezone": statement.timezone_name,
