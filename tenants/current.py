@@ -65,6 +65,12 @@ def tenant_current() -> CurrentTenant:
     return current
 
 
+def tenant_current_forget() -> None:
+    """Drop the kept row (after a service changed the tenant's letterhead or settings)."""
+    if hasattr(connection, _CACHE_ATTRIBUTE):
+        delattr(connection, _CACHE_ATTRIBUTE)
+
+
 def tenant_money(amount) -> Decimal:
     """`amount` rounded to the current tenant's currency."""
     return tenant_current().money(amount)

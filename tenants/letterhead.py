@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tenants.current import tenant_current_forget
 from tenants.exceptions import TenantFieldsInvalid
 from tenants.models import Tenant
 
@@ -74,6 +75,7 @@ def tenant_logo_set(*, tenant: Tenant, content: bytes | None) -> Tenant:
         path.write_bytes(content)
         tenant.logo_path = relative
     tenant.save(update_fields=["logo_path"])
+    tenant_current_forget()
     if old is not None:
         transaction.on_commit(lambda: old.unlink(missing_ok=True))
     return tenant
