@@ -45,6 +45,18 @@ def amount_text(amount: Decimal, currency: str) -> str:
     return text
 
 
+def _amount_formatter(currency: str):
+    """`amount_text` for many amounts of one currency in the active language."""
+    places, vietnamese = decimals(currency), _language().startswith("vi")
+    swap = str.maketrans(",.", ".,")
+
+    def amount(value: Decimal) -> str:
+        text = f"{value:,.{places}f}"
+        return text.translate(swap) if vietnamese else text
+
+    return amount
+
+
 def date_text(day: datetime.date) -> str:
     if _language().startswith("zh"):
         return day.strftime("%Y/%m/%d")
@@ -72,33 +84,67 @@ def confirmation_text(statement: Statement) -> str:
 
 class _Page:
     """Draws rows top-down on the canvas, starting a new page (with the column header)
-    when the next row does not fit."""
+    when the next row does not fit. All of a page's text goes into one text object (one
+    BT/ET, a font switch only when it changes), and widths come from the font's width
+    table kept per process: page drawing is most of a statement's cost (NOTES)."""
 
     def __init__(self, canvas, fonts, statement: Statement):
         self.c, self.fonts, self.statement = canvas, fonts, statement
         self.number = 0
         self.y = 0.0
         self.width = A4[0] - 2 * MARGIN
+        self.widths = {name: _widths_of(name) for name in fonts.values()}
+        from reportlab.pdfbase.pdfmetrics import getFont
 
-    def text(self, x, y, text, *, size=BODY, bold=False, right=False, width=None):
+        self.measure = {name: getFont(name).stringWidth for name in fonts.values()}
+        self.t = None  # the page's text object
+        self.font = None
+
+    def string_width(self, text: str, font: str, size: float) -> float:
+        return self.measure[font](text, size)
+
+    def text(self, x, y, text, *, size=BODY, bold=False, right=False, width=None,
+             centre=False):
         text = nfc(text)
         font = self.fonts["bold" if bold else "regular"]
         if width is not None:
             text = self.fit(text, font, size, width)
-        self.c.setFont(font, size)
-        if right:
-            self.c.drawRightString(x, y, text)
-        else:
-            self.c.drawString(x, y, text)
+        if right or centre:
+            shift = self.string_width(text, font, size)
+            x -= shift if right else shift / 2
+        t = self.t
+        if t is None:
+            t = self.t = self.c.beginText()
+            self.font = None
+        if self.font != (font, size):
+            t.setFont(font, size)
+            self.font = (font, size)
+        t.setTextOrigin(x, y)
+        t.textOut(text)
+
+    def grey(self, on: bool) -> None:
+        if self.t is None:
+            self.t = self.c.beginText()
+            self.font = None
+        self.t.setFillGray(0.45 if on else 0)
+
+    def flush(self) -> None:
+        """Put the page's text on the canvas (before the page is shown)."""
+        if self.t is not None:
+            self.c.drawText(self.t)
+            self.t = None
 
     def fit(self, text, font, size, width) -> str:
-        from reportlab.pdfbase.pdfmetrics import stringWidth
-
-        if stringWidth(text, font, size) <= width:
+        if self.string_width(text, font, size) <= width:
             return text
-        while text and stringWidth(text + "…", font, size) > width:
-            text = text[:-1]
-        return text + "…"
+        widths, default = self.widths[font]
+        room = width * 1000 / size - widths.get(ord("…"), default)
+        used, cut = 0.0, 0
+        for cut, ch in enumerate(text):  # noqa: B007 -- `cut` is the first that overflows
+            used += widths.get(ord(ch), default)
+            if used > room:
+                break
+        return text[:cut] + "…"
 
     def footer(self):
         s = self.statement
@@ -110,6 +156,7 @@ class _Page:
     def new_page(self, *, header=True):
         if self.number:
             self.footer()
+            self.flush()
             self.c.showPage()
         self.number += 1
         self.y = A4[1] - MARGIN
@@ -139,7 +186,7 @@ class _Page:
         self.need(ROW)
         self.y -= ROW
         if grey:
-            self.c.setFillGray(0.45)
+            self.grey(True)
         x = MARGIN
         for i, (cell, width) in enumerate(zip(cells, COLUMNS, strict=True)):
             if cell:
@@ -149,7 +196,21 @@ class _Page:
                     self.text(x + 2, self.y, cell, bold=bold, width=width - 4)
             x += width
         if grey:
-            self.c.setFillGray(0)
+            self.grey(False)
+
+
+_widths: dict[str, tuple[dict[int, float], float]] = {}  # font name -> its width table
+
+
+def _widths_of(font_name: str) -> tuple[dict[int, float], float]:
+    """The font's advance widths (1/1000 em) by code point, and its default width."""
+    found = _widths.get(font_name)
+    if found is None:
+        from reportlab.pdfbase.pdfmetrics import getFont
+
+        face = getFont(font_name).face
+        found = _widths[font_name] = (face.charWidths, face.defaultWidth)
+    return found
 
 
 _logos: dict[str, object] = {}  # path -> ImageReader: decoded once per process and file
@@ -217,14 +278,25 @@ def _pdf_section(page: _Page, statement: Statement, section: StatementSection):
         page.row(["", section.customer.code, "", section.customer.name, "", "", ""], bold=True)
     page.row([date_text(statement.period_from), "", "", _("Opening balance"), "", "",
               amount_text(section.opening, cur)], bold=True)
+    # Looked up once a statement, not once a line: the language, labels, dates, amounts.
+    amount = _amount_formatter(cur)
+    kinds: dict[str, str] = {}
+    days: dict[datetime.date, str] = {}
+    cancelled = f"[{_('Cancelled')}] "
     for line in section.lines:
         description = line.description
         if line.cancelled:
-            description = f"[{_('Cancelled')}] {description}"
-        page.row([date_text(line.date), line.code, kind_label(line.kind), description,
-                  amount_text(line.debit, cur) if line.debit else "",
-                  amount_text(line.credit, cur) if line.credit else "",
-                  amount_text(line.balance, cur)], grey=line.cancelled)
+            description = cancelled + description
+        kind = kinds.get(line.kind)
+        if kind is None:
+            kind = kinds[line.kind] = kind_label(line.kind)
+        day = days.get(line.date)
+        if day is None:
+            day = days[line.date] = date_text(line.date)
+        page.row([day, line.code, kind, description,
+                  amount(line.debit) if line.debit else "",
+                  amount(line.credit) if line.credit else "",
+                  amount(line.balance)], grey=line.cancelled)
     label = (_("Subtotal %(code)s") % {"code": section.customer.code}
              if statement.consolidated else _("Closing balance"))
     page.row([date_text(statement.period_to), "", "", label,
@@ -265,13 +337,11 @@ def _pdf_footer_blocks(page: _Page, statement: Statement):
             (_("Confirmed by the customer"), statement.customer.name),
             (_("Prepared by"), statement.tenant.name or statement.tenant.code))):
         x = MARGIN + i * half + half / 2
-        page.c.setFont(page.fonts["bold"], BODY)
-        page.c.drawCentredString(x, page.y, nfc(title))
-        page.c.setFont(page.fonts["regular"], SMALL)
-        page.c.drawCentredString(x, page.y - 10, nfc(_("(signature, full name, stamp)")))
-        page.c.drawCentredString(x, page.y - 62, nfc(page.fit(nfc(name), page.fonts["regular"],
-                                                                SMALL, half - 20)))
+        page.text(x, page.y, title, bold=True, centre=True)
+        page.text(x, page.y - 10, _("(signature, full name, stamp)"), size=SMALL, centre=True)
+        page.text(x, page.y - 62, name, size=SMALL, centre=True, width=half - 20)
     page.footer()
+    page.flush()
 
 
 def statement_pdf(statement: Statement) -> bytes:

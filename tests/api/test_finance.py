@@ -44,7 +44,8 @@ def test_order_with_approve_then_ledger_and_purchases(acme, shop):
     purchases = owner.get(f"/api/v1/customers/{shop['main'].pk}/purchases").json()
     assert [p["id"] for p in purchases["results"]] == [body["id"]]
     aging = owner.get(f"/api/v1/customers/{shop['main'].pk}/aging").json()
-    assert aging["buckets"] == {"0_30": "250000", "31_60": "0", "61_90": "0", "90_plus": "0"}
+    assert aging["buckets"] == {"not_due": "0", "0_30": "250000", "31_60": "0", "61_90": "0",
+                                "90_plus": "0"}
     coins = owner.get(f"/api/v1/customers/{shop['main'].pk}/coins").json()
     assert coins["results"][0]["amount"] == 30
 
