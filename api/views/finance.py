@@ -444,7 +444,9 @@ class AgingReportView(APIView):
         OpenApiParameter("by", enum=["branch", "owner"]), OpenApiParameter("branch", int),
         OpenApiParameter("owner", int), OpenApiParameter("group", int),
         OpenApiParameter("format", enum=["json", "xlsx"]),
-        OpenApiParameter("lang", enum=["vi", "zh-hant", "en"])], responses={200: dict})
+        OpenApiParameter("lang", enum=["vi", "zh-hant", "en"])],
+        responses={(200, "application/json"): dict,
+                   (200, CustomerStatementView.formats["xlsx"]): bytes})
     def get(self, request):
         by = _choice_param(request, "by", selectors.AGING_BY, "branch")
         kind = _choice_param(request, "format", sorted(self.formats), "json")

@@ -45,7 +45,7 @@ class LetterheadView(APIView):
 class LetterheadLogoView(APIView):
     permission_classes = [IsAuthenticated, CanChangeSettings]
 
-    @extend_schema(responses={(200, "image/png"): bytes})
+    @extend_schema(responses={(200, "image/png"): bytes, (200, "image/jpeg"): bytes})
     def get(self, request):
         tenant = tenant_current()
         path = logo_file(tenant.logo_path, tenant.schema_name)
