@@ -286,8 +286,8 @@ def test_crm_deactivate_and_merge_use_finance(acme, shop):
 
 def test_coin_rule_is_set_by_the_owner_only(acme, shop):
     owner = api_client(acme, "owner@acme.test")
-    assert owner.get("/api/v1/finance-settings").json() == {"coin_earn_step": "10000",
-                                                            "coin_value": "100"}
+    assert owner.get("/api/v1/finance-settings").json() == {
+        "coin_earn_step": "10000", "coin_value": "100", "payment_terms_days": 0}
     manager = api_client(acme, "manager@acme.test")
     assert manager.patch("/api/v1/finance-settings", {"coin_value": "1"},
                          format="json").status_code == 403
