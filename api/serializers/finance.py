@@ -112,8 +112,8 @@ class OrderSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "customer", "branch", "channel", "department", "terminal",
                   "lines", "subtotal", "coins_redeemed", "coin_discount", "total",
                   "paid_amount", "payment_method", "settled_amount", "coins_earned",
-                  "payment_terms_days", "due_date", "status", "note", "created_at", "created_by", "approved_at", "cancelled_at",
-                  "cancelled_by", "cancel_reason"]
+                  "payment_terms_days", "due_date", "status", "note", "created_at",
+                  "created_by", "approved_at", "cancelled_at", "cancelled_by", "cancel_reason"]
         read_only_fields = fields
 
 
