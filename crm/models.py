@@ -103,6 +103,9 @@ class Customer(models.Model):
     credit_limit_amount = models.DecimalField(_("credit limit"), max_digits=18,
                                               decimal_places=2, null=True, blank=True)
     credit_limit_enforced = models.BooleanField(_("enforce credit limit"), default=False)
+    # Days from an order's date to its due date; empty: the tenant's default (finance).
+    payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), null=True,
+                                                          blank=True)
     home_branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="customers",
                                     verbose_name=_("home branch"))
     shared = models.BooleanField(_("shared across branches"), default=False)

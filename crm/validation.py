@@ -25,6 +25,7 @@ from crm.normalize import InvalidPhone, name_clean, name_key, phone_normalize
 from saas_platform.money import AmountTooLarge, InvalidAmount, amount_parse
 
 LANGUAGES = ("vi", "zh-hant", "en")
+MAX_PAYMENT_TERMS_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,27 @@ class FieldCleaner:
         self.cleaned[field] = amount
 
 
+    def days(self, field: str, maximum: int) -> None:
+        """Whole days 0..maximum; blank is None (on a customer: the tenant's default)."""
+        if not self.given(field):
+            return
+        raw = self.data[field]
+        if _is_blank(raw):
+            self.cleaned[field] = None
+            return
+        try:
+            days = Decimal(str(raw).strip()) if not isinstance(raw, bool) else None
+        except ArithmeticError:
+            days = None
+        if days is None or not days.is_finite() or days != days.to_integral_value() \
+                or not 0 <= days <= maximum:
+            self.problem(field, "invalid_days",
+                         _("“%(value)s” is not a number of days from 0 to %(max)s.")
+                         % {"value": raw, "max": maximum})
+            return
+        self.cleaned[field] = int(days)
+
+
 def customer_fields_clean(data: Mapping[str, object], *, region: str, currency: str,
                           partial: bool = False) -> tuple[dict, list[FieldProblem]]:
     """Clean a customer's plain fields (API names). `partial`: only what is given is
@@ -235,6 +257,7 @@ def customer_fields_clean(data: Mapping[str, object], *, region: str, currency: 
     for field in ("prepaid_allowed", "credit_limit_enforced", "shared"):
         c.boolean(field)
     c.amount("credit_limit", currency)
+    c.days("payment_terms_days", MAX_PAYMENT_TERMS_DAYS)
     limit_missing = (c.cleaned.get("credit_limit", 0) is None
                      or ("credit_limit" not in c.cleaned and not partial))
     if c.cleaned.get("credit_limit_enforced") and limit_missing and not c.given_bad("credit_limit"):

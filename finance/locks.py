@@ -11,6 +11,7 @@ FINANCE_FIELDS = (
     "id", "code", "status", "shared", "home_branch_id", "group_id", "settlement_method",
     "prepaid_allowed", "credit_limit_amount", "credit_limit_enforced", "receivable_amount",
     "prepaid_amount", "coins", "total_purchased_amount", "merged_into_id",
+    "payment_terms_days",
 )
 
 

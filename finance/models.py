@@ -16,12 +16,15 @@ MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
 class FinanceSettings(models.Model):
-    """One row per tenant schema (pk=1): the coin rule."""
+    """One row per tenant schema (pk=1): the coin rule and the default payment terms."""
 
     coin_earn_step_amount = models.DecimalField(
         _("amount per coin earned"), **MONEY, default=10000,
         help_text=_("An approved order earns one coin per this amount; 0 turns earning off."))
     coin_value_amount = models.DecimalField(_("value of one coin"), **MONEY, default=100)
+    payment_terms_days = models.PositiveSmallIntegerField(
+        _("default payment terms (days)"), default=0,
+        help_text=_("For customers without their own terms; 0: due on the order's date."))
 
     class Meta:
         verbose_name = _("finance settings")
@@ -145,6 +148,10 @@ class Order(models.Model):
     # Receipts and negative adjustments allocated to this order (結算); drives aging.
     settled_amount = models.DecimalField(**MONEY, default=0)
     coins_earned = models.BigIntegerField(default=0)
+    # The customer's terms when the order was made (approval re-reads them): a later
+    # change of terms never moves an existing order's due date.
+    payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=0)
+    due_date = models.DateField(_("due date"))  # the order's local date + its terms
     note = models.TextField(_("note"), blank=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -170,7 +177,9 @@ class Order(models.Model):
                                    & Q(coins_redeemed__gte=0),
                                    name="order_amounts_not_negative"),
         ]
-        indexes = [models.Index(fields=["customer", "status", "created_at"])]
+        indexes = [models.Index(fields=["customer", "status", "created_at"]),
+                   # A statement's aging finds the orders not long past due (statements.py).
+                   models.Index(fields=["customer", "due_date"], name="order_customer_due")]
 
     def __str__(self):
         return self.code

@@ -1,5 +1,6 @@
 """Order services: create (optionally approving in the same transaction), approve, cancel."""
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 from crm.models import Branch, Customer
 from crm.selectors import customer_visible_check
 from crm.services import customer_create
+from crm.validation import MAX_PAYMENT_TERMS_DAYS
 from finance.catalogue import price_resolve
 from finance.codes import ORDER_PREFIX, VOUCHER_PREFIXES, document_code_next
 from finance.credit import credit_limit_check, credit_limit_over_check
@@ -37,7 +39,7 @@ from finance.rules import (
     customer_open_check,
     payment_method_check,
 )
-from tenants.current import tenant_money
+from tenants.current import tenant_current, tenant_money
 
 Book, Kind = LedgerEntry.Book, LedgerEntry.Kind
 
@@ -56,8 +58,15 @@ def finance_settings() -> FinanceSettings:
 
 @transaction.atomic
 def finance_settings_update(*, coin_earn_step_amount: Decimal | None = None,
-                            coin_value_amount: Decimal | None = None) -> FinanceSettings:
+                            coin_value_amount: Decimal | None = None,
+                            payment_terms_days: int | None = None) -> FinanceSettings:
     found = FinanceSettings.objects.select_for_update().get(pk=finance_settings().pk)
+    if payment_terms_days is not None:
+        if not 0 <= payment_terms_days <= MAX_PAYMENT_TERMS_DAYS:
+            raise InvalidFinanceInput("payment_terms_days",
+                                      _("Payment terms are 0 to %(max)s days.")
+                                      % {"max": MAX_PAYMENT_TERMS_DAYS})
+        found.payment_terms_days = payment_terms_days
     for field, value in (("coin_earn_step_amount", coin_earn_step_amount),
                          ("coin_value_amount", coin_value_amount)):
         if value is not None:
@@ -66,6 +75,21 @@ def finance_settings_update(*, coin_earn_step_amount: Decimal | None = None,
             setattr(found, field, value)
     found.save()
     return found
+
+
+def payment_terms_of(customer: Customer | None) -> int:
+    """The customer's own terms, else the tenant's default; a walk-in pays at once."""
+    if customer is None:
+        return 0
+    if customer.payment_terms_days is not None:
+        return customer.payment_terms_days
+    return finance_settings().payment_terms_days
+
+
+def _terms_due(customer: Customer | None, day: datetime.date) -> tuple[int, datetime.date]:
+    """(terms, due date) of an order of `day` (its local date) for the customer as it is now."""
+    terms = payment_terms_of(customer)
+    return terms, day + datetime.timedelta(days=terms)
 
 
 def _lines_build(*, lines, customer, actor) -> list[OrderLine]:
@@ -156,12 +180,14 @@ def order_create(
     if paid_amount > total:
         raise InvalidFinanceInput("paid_amount", _("More than the order's total %(total)s.")
                                   % {"total": total})
+    terms, due = _terms_due(customer, timezone.now().astimezone(tenant_current().timezone).date())
     order = Order.objects.create(
         code=document_code_next(ORDER_PREFIX), customer=customer, branch=branch, channel=channel,
         department=department, terminal=terminal, subtotal_amount=subtotal,
         coins_redeemed=coins_redeem, coin_discount_amount=discount, total_amount=total,
         paid_amount=paid_amount, payment_method=payment_method, note=note,
-        idempotency_key=idempotency_key or None, created_by=actor)
+        idempotency_key=idempotency_key or None, created_by=actor,
+        payment_terms_days=terms, due_date=due)
     for line in built:
         line.order = order
     OrderLine.objects.bulk_create(built)
@@ -196,10 +222,14 @@ def order_approve(*, order: Order, actor) -> Order:
                 {"paid_amount": [str(unpaid)]})
         credit_limit_check(customer=customer, adding=unpaid)
         _order_post(order=order, customer=customer, actor=actor)
+    # The debt is born now: the terms as they are today, from the order's own date.
+    order.payment_terms_days, order.due_date = _terms_due(
+        customer, order.created_at.astimezone(tenant_current().timezone).date())
     order.status = Order.Status.APPROVED
     order.approved_at = timezone.now()
     order.approved_by = actor
-    order.save(update_fields=["status", "approved_at", "approved_by", "coins_earned"])
+    order.save(update_fields=["status", "approved_at", "approved_by", "coins_earned",
+                              "payment_terms_days", "due_date"])
     return order
 
 

@@ -10,7 +10,7 @@ from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Branch, Customer
+from crm.models import Branch, Customer, CustomerGroup
 from crm.selectors import (
     branch_visible,
     branch_visible_get,
@@ -22,8 +22,10 @@ from finance.exceptions import InvalidFinanceInput
 from finance.ledger import Book, open_orders
 from finance.models import AgreementPrice, LedgerEntry, Order, PaymentMethod, Product, Voucher
 from finance.rules import BUILTIN_METHODS
+from tenants.current import tenant_current
 
-BUCKETS = ("0_30", "31_60", "61_90", "90_plus")
+# Days past the due date: not yet due, 0–30, 31–60, 61–90, over 90 (DESIGN §3 "Aging").
+BUCKETS = ("not_due", "0_30", "31_60", "61_90", "90_plus")
 AGING_BY = ("branch", "owner")
 
 
@@ -122,34 +124,48 @@ def customer_purchases_list(*, customer: Customer) -> QuerySet:
             .order_by("-created_at", "-id"))
 
 
-def _bucket(day: datetime.date, today: datetime.date) -> str:
-    age = (today - day).days
-    return "0_30" if age <= 30 else "31_60" if age <= 60 else "61_90" if age <= 90 else "90_plus"
+def aging_bucket(due: datetime.date, as_of: datetime.date) -> str:
+    """The bucket of a debt falling due on `due`, seen on `as_of` (both local dates)."""
+    late = (as_of - due).days
+    if late < 0:
+        return "not_due"
+    return "0_30" if late <= 30 else "31_60" if late <= 60 else "61_90" if late <= 90 \
+        else "90_plus"
+
+
+def tenant_today() -> datetime.date:
+    """Today in the tenant's time zone (aging's default day)."""
+    return timezone.now().astimezone(tenant_current().timezone).date()
+
+
+def _local_day(moment: datetime.datetime) -> datetime.date:
+    return moment.astimezone(tenant_current().timezone).date()
 
 
 def _unallocated_day(customer_id: int) -> datetime.date | None:
-    """Receivable not owed on an order (opening balance, adjustment, merge) ages from the
-    latest entry that raised it."""
+    """Receivable not owed on an order (opening balance, adjustment, merge) is due from
+    the latest entry that raised it."""
     created = (LedgerEntry.objects.filter(customer_id=customer_id, book=Book.RECEIVABLE,
                                           amount__gt=0, order__isnull=True)
                .order_by("-id").values_list("created_at", flat=True).first())
-    return timezone.localdate(created) if created else None
+    return _local_day(created) if created else None
 
 
 def customer_aging(*, customer: Customer, today: datetime.date | None = None) -> dict:
-    """Each open order's unpaid remainder from its date; the rest of the receivable (not on
-    any order) from the latest non-order entry that raised it. Sums to the receivable."""
-    today = today or timezone.localdate()
+    """Each open order's unpaid remainder by days past its due date; the rest of the
+    receivable (not on any order) from the latest non-order entry that raised it (due at
+    once). Sums to the receivable. `today` is the tenant's local date by default."""
+    today = today or tenant_today()
     buckets = dict.fromkeys(BUCKETS, Decimal(0))
     customer = Customer.objects.only("receivable_amount").get(pk=customer.pk)
     on_orders = Decimal(0)
     for order in open_orders(customer):
-        buckets[_bucket(timezone.localdate(order.created_at), today)] += order.open
+        buckets[aging_bucket(order.due_date, today)] += order.open
         on_orders += order.open
     rest = customer.receivable_amount - on_orders
     if rest:
         day = _unallocated_day(customer.pk) or today
-        buckets[_bucket(day, today)] += rest
+        buckets[aging_bucket(day, today)] += rest
     return {"customer": customer.pk, "receivable": customer.receivable_amount,
             "buckets": buckets}
 
@@ -159,7 +175,7 @@ def tenant_aging(*, by: str = "branch", today: datetime.date | None = None,
     """Aging of every customer with a receivable (of `customers`, all by default), summed
     per home branch or per owner: `customer_aging`'s rule, in three set-wise queries
     (customers, their open orders, their latest non-order debit) however many there are."""
-    today = today or timezone.localdate()
+    today = today or tenant_today()
     field = {"branch": "home_branch_id", "owner": "owner_id"}[by]
     owing = (Customer.objects.all() if customers is None else customers).exclude(
         receivable_amount=0)
@@ -170,11 +186,10 @@ def tenant_aging(*, by: str = "branch", today: datetime.date | None = None,
     ids = owing.values("pk")
     orders = (Order.objects.filter(customer_id__in=ids, status=Order.Status.APPROVED)
               .annotate(open=F("total_amount") - F("paid_amount") - F("settled_amount"))
-              .filter(open__gt=0).values_list("customer_id", "created_at", "open"))
-    for customer_id, created_at, remainder in orders:
+              .filter(open__gt=0).values_list("customer_id", "due_date", "open"))
+    for customer_id, due_date, remainder in orders:
         if customer_id in group_of:
-            totals[group_of[customer_id]][_bucket(timezone.localdate(created_at), today)] \
-                += remainder
+            totals[group_of[customer_id]][aging_bucket(due_date, today)] += remainder
             rest[customer_id] -= remainder
     latest = dict(LedgerEntry.objects.filter(customer_id__in=ids, book=Book.RECEIVABLE,
                                              amount__gt=0, order__isnull=True)
@@ -182,23 +197,53 @@ def tenant_aging(*, by: str = "branch", today: datetime.date | None = None,
                   .values_list("customer_id", "created_at"))
     for customer_id, amount in rest.items():
         if amount:
-            day = timezone.localdate(latest[customer_id]) if customer_id in latest else today
-            totals[group_of[customer_id]][_bucket(day, today)] += amount
+            day = _local_day(latest[customer_id]) if customer_id in latest else today
+            totals[group_of[customer_id]][aging_bucket(day, today)] += amount
     return [{by: key, "buckets": row, "receivable": sum(row.values())}
             for key, row in sorted(totals.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
 
 
-def aging_report_list(*, user: User, by: str = "branch",
+def aging_report_list(*, user: User, by: str = "branch", branch_id: int | None = None,
+                      owner_id: int | None = None, group_id: int | None = None,
                       today: datetime.date | None = None) -> list[dict]:
     """`tenant_aging` as this user may read it: only the customers they may see (crm's one
-    rule, whichever grouping), and per branch only the branches they see."""
+    rule, whichever grouping), and per branch only the branches they see; narrowed to one
+    home branch, owner or customer group when asked. Unknown filters are errors."""
     if by not in AGING_BY:
         raise InvalidFinanceInput("by", _("Choose branch or owner."))
-    rows = tenant_aging(by=by, today=today, customers=customer_visible(user))
+    customers = customer_visible(user)
     if by == "branch" and not staff_sees_all_branches(user):
-        mine = set(branch_visible(user).values_list("pk", flat=True))
-        rows = [row for row in rows if row["branch"] in mine]
-    return rows
+        customers = customers.filter(home_branch__in=branch_visible(user))
+    if branch_id is not None:
+        if not branch_visible(user).filter(pk=branch_id).exists():
+            raise InvalidFinanceInput("branch", _("Unknown branch."))
+        customers = customers.filter(home_branch_id=branch_id)
+    if owner_id is not None:
+        if not User.objects.filter(pk=owner_id).exists():
+            raise InvalidFinanceInput("owner", _("Unknown user."))
+        customers = customers.filter(owner_id=owner_id)
+    if group_id is not None:
+        if not CustomerGroup.objects.filter(pk=group_id).exists():
+            raise InvalidFinanceInput("group", _("Unknown customer group."))
+        customers = customers.filter(group_id=group_id)
+    return tenant_aging(by=by, today=today, customers=customers)
+
+
+def aging_group_names(*, by: str, keys) -> dict:
+    """What a report row is called: a branch's code and name, an owner's full name or
+    username; None (no owner) is named by the caller."""
+    if by == "branch":
+        return {pk: f"{code} {name}" for pk, code, name in
+                Branch.objects.filter(pk__in=[k for k in keys if k is not None])
+                .values_list("pk", "code", "name")}
+    return {u.pk: u.get_full_name() or u.username
+            for u in User.objects.filter(pk__in=[k for k in keys if k is not None])}
+
+
+def aging_total(rows: list[dict]) -> dict:
+    """The report's last line: every bucket and the receivable summed over its rows."""
+    buckets = {b: sum((row["buckets"][b] for row in rows), Decimal(0)) for b in BUCKETS}
+    return {"buckets": buckets, "receivable": sum(buckets.values(), Decimal(0))}
 
 
 def daily_report_get(*, user: User, branch_id: int | None = None,

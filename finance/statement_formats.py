@@ -23,6 +23,7 @@ A4 = (595.2756, 841.8898)
 MARGIN = 36
 ROW = 12.5
 BODY, SMALL = 8, 7
+LOGO_BOX = 48  # points
 # Date, document, kind, description, debit, credit, balance (points; sum = page - margins).
 COLUMNS = (50, 60, 66, 154, 64, 64, 65)
 
@@ -44,6 +45,18 @@ def amount_text(amount: Decimal, currency: str) -> str:
     return text
 
 
+def _amount_formatter(currency: str):
+    """`amount_text` for many amounts of one currency in the active language."""
+    places, vietnamese = decimals(currency), _language().startswith("vi")
+    swap = str.maketrans(",.", ".,")
+
+    def amount(value: Decimal) -> str:
+        text = f"{value:,.{places}f}"
+        return text.translate(swap) if vietnamese else text
+
+    return amount
+
+
 def date_text(day: datetime.date) -> str:
     if _language().startswith("zh"):
         return day.strftime("%Y/%m/%d")
@@ -55,8 +68,8 @@ def kind_label(kind: str) -> str:
 
 
 def bucket_labels() -> dict[str, str]:
-    return {"0_30": _("0–30 days"), "31_60": _("31–60 days"), "61_90": _("61–90 days"),
-            "90_plus": _("Over 90 days")}
+    return {"not_due": _("Not yet due"), "0_30": _("0–30 days"), "31_60": _("31–60 days"),
+            "61_90": _("61–90 days"), "90_plus": _("Over 90 days")}
 
 
 def confirmation_text(statement: Statement) -> str:
@@ -71,33 +84,67 @@ def confirmation_text(statement: Statement) -> str:
 
 class _Page:
     """Draws rows top-down on the canvas, starting a new page (with the column header)
-    when the next row does not fit."""
+    when the next row does not fit. All of a page's text goes into one text object (one
+    BT/ET, a font switch only when it changes), and widths come from the font's width
+    table kept per process: page drawing is most of a statement's cost (NOTES)."""
 
     def __init__(self, canvas, fonts, statement: Statement):
         self.c, self.fonts, self.statement = canvas, fonts, statement
         self.number = 0
         self.y = 0.0
         self.width = A4[0] - 2 * MARGIN
+        self.widths = {name: _widths_of(name) for name in fonts.values()}
+        from reportlab.pdfbase.pdfmetrics import getFont
 
-    def text(self, x, y, text, *, size=BODY, bold=False, right=False, width=None):
+        self.measure = {name: getFont(name).stringWidth for name in fonts.values()}
+        self.t = None  # the page's text object
+        self.font = None
+
+    def string_width(self, text: str, font: str, size: float) -> float:
+        return self.measure[font](text, size)
+
+    def text(self, x, y, text, *, size=BODY, bold=False, right=False, width=None,
+             centre=False):
         text = nfc(text)
         font = self.fonts["bold" if bold else "regular"]
         if width is not None:
             text = self.fit(text, font, size, width)
-        self.c.setFont(font, size)
-        if right:
-            self.c.drawRightString(x, y, text)
-        else:
-            self.c.drawString(x, y, text)
+        if right or centre:
+            shift = self.string_width(text, font, size)
+            x -= shift if right else shift / 2
+        t = self.t
+        if t is None:
+            t = self.t = self.c.beginText()
+            self.font = None
+        if self.font != (font, size):
+            t.setFont(font, size)
+            self.font = (font, size)
+        t.setTextOrigin(x, y)
+        t.textOut(text)
+
+    def grey(self, on: bool) -> None:
+        if self.t is None:
+            self.t = self.c.beginText()
+            self.font = None
+        self.t.setFillGray(0.45 if on else 0)
+
+    def flush(self) -> None:
+        """Put the page's text on the canvas (before the page is shown)."""
+        if self.t is not None:
+            self.c.drawText(self.t)
+            self.t = None
 
     def fit(self, text, font, size, width) -> str:
-        from reportlab.pdfbase.pdfmetrics import stringWidth
-
-        if stringWidth(text, font, size) <= width:
+        if self.string_width(text, font, size) <= width:
             return text
-        while text and stringWidth(text + "…", font, size) > width:
-            text = text[:-1]
-        return text + "…"
+        widths, default = self.widths[font]
+        room = width * 1000 / size - widths.get(ord("…"), default)
+        used, cut = 0.0, 0
+        for cut, ch in enumerate(text):  # noqa: B007 -- `cut` is the first that overflows
+            used += widths.get(ord(ch), default)
+            if used > room:
+                break
+        return text[:cut] + "…"
 
     def footer(self):
         s = self.statement
@@ -109,6 +156,7 @@ class _Page:
     def new_page(self, *, header=True):
         if self.number:
             self.footer()
+            self.flush()
             self.c.showPage()
         self.number += 1
         self.y = A4[1] - MARGIN
@@ -138,7 +186,7 @@ class _Page:
         self.need(ROW)
         self.y -= ROW
         if grey:
-            self.c.setFillGray(0.45)
+            self.grey(True)
         x = MARGIN
         for i, (cell, width) in enumerate(zip(cells, COLUMNS, strict=True)):
             if cell:
@@ -148,20 +196,58 @@ class _Page:
                     self.text(x + 2, self.y, cell, bold=bold, width=width - 4)
             x += width
         if grey:
-            self.c.setFillGray(0)
+            self.grey(False)
+
+
+_widths: dict[str, tuple[dict[int, float], float]] = {}  # font name -> its width table
+
+
+def _widths_of(font_name: str) -> tuple[dict[int, float], float]:
+    """The font's advance widths (1/1000 em) by code point, and its default width."""
+    found = _widths.get(font_name)
+    if found is None:
+        from reportlab.pdfbase.pdfmetrics import getFont
+
+        face = getFont(font_name).face
+        found = _widths[font_name] = (face.charWidths, face.defaultWidth)
+    return found
+
+
+_logos: dict[str, object] = {}  # path -> ImageReader: decoded once per process and file
+
+
+def _logo_draw(page: _Page, path, top: float) -> float:
+    """The letterhead logo in a LOGO_BOX square at the top left; the width it takes."""
+    from reportlab.lib.utils import ImageReader
+
+    key = str(path)
+    reader = _logos.get(key)
+    if reader is None:
+        try:
+            reader = _logos[key] = ImageReader(key)
+        except OSError:  # removed meanwhile: the statement goes out without it
+            return 0
+    width, height = reader.getSize()
+    scale = min(LOGO_BOX / width, LOGO_BOX / height)
+    page.c.drawImage(reader, MARGIN, top - height * scale, width * scale, height * scale,
+                     mask="auto")
+    return width * scale + 8
 
 
 def _pdf_header(page: _Page, statement: Statement):
     c, s = page.c, statement
     page.new_page(header=False)
     top = page.y
-    page.text(MARGIN, top - 12, s.tenant.name or s.tenant.code, size=13, bold=True)
+    left = MARGIN + (_logo_draw(page, s.tenant.logo, top) if s.tenant.logo else 0)
+    page.text(left, top - 12, s.tenant.name or s.tenant.code, size=13, bold=True)
     y = top - 26
     for line in (s.tenant.address,
                  s.tenant.tax_code and f"{_('Tax code')}: {s.tenant.tax_code}"):
         if line:
-            page.text(MARGIN, y, line, size=BODY, width=300)
+            page.text(left, y, line, size=BODY, width=300 - (left - MARGIN))
             y -= 11
+    if s.tenant.logo:
+        y = min(y, top - LOGO_BOX - 4)
     right = A4[0] - MARGIN
     page.text(right, top - 12, _("Statement of account"), size=14, bold=True, right=True)
     page.text(right, top - 26, _("Period: %(start)s – %(end)s") % {
@@ -192,14 +278,25 @@ def _pdf_section(page: _Page, statement: Statement, section: StatementSection):
         page.row(["", section.customer.code, "", section.customer.name, "", "", ""], bold=True)
     page.row([date_text(statement.period_from), "", "", _("Opening balance"), "", "",
               amount_text(section.opening, cur)], bold=True)
+    # Looked up once a statement, not once a line: the language, labels, dates, amounts.
+    amount = _amount_formatter(cur)
+    kinds: dict[str, str] = {}
+    days: dict[datetime.date, str] = {}
+    cancelled = f"[{_('Cancelled')}] "
     for line in section.lines:
         description = line.description
         if line.cancelled:
-            description = f"[{_('Cancelled')}] {description}"
-        page.row([date_text(line.date), line.code, kind_label(line.kind), description,
-                  amount_text(line.debit, cur) if line.debit else "",
-                  amount_text(line.credit, cur) if line.credit else "",
-                  amount_text(line.balance, cur)], grey=line.cancelled)
+            description = cancelled + description
+        kind = kinds.get(line.kind)
+        if kind is None:
+            kind = kinds[line.kind] = kind_label(line.kind)
+        day = days.get(line.date)
+        if day is None:
+            day = days[line.date] = date_text(line.date)
+        page.row([day, line.code, kind, description,
+                  amount(line.debit) if line.debit else "",
+                  amount(line.credit) if line.credit else "",
+                  amount(line.balance)], grey=line.cancelled)
     label = (_("Subtotal %(code)s") % {"code": section.customer.code}
              if statement.consolidated else _("Closing balance"))
     page.row([date_text(statement.period_to), "", "", label,
@@ -221,7 +318,7 @@ def _pdf_footer_blocks(page: _Page, statement: Statement):
         "date": date_text(statement.period_to)}, bold=True)
     page.y -= 13
     labels, aging = bucket_labels(), statement.aging
-    width = page.width / 5
+    width = page.width / (len(labels) + 1)
     for i, (bucket, label) in enumerate([*labels.items(), ("total", _("Total"))]):
         x = MARGIN + i * width
         value = statement.closing if bucket == "total" else aging[bucket]
@@ -240,13 +337,11 @@ def _pdf_footer_blocks(page: _Page, statement: Statement):
             (_("Confirmed by the customer"), statement.customer.name),
             (_("Prepared by"), statement.tenant.name or statement.tenant.code))):
         x = MARGIN + i * half + half / 2
-        page.c.setFont(page.fonts["bold"], BODY)
-        page.c.drawCentredString(x, page.y, nfc(title))
-        page.c.setFont(page.fonts["regular"], SMALL)
-        page.c.drawCentredString(x, page.y - 10, nfc(_("(signature, full name, stamp)")))
-        page.c.drawCentredString(x, page.y - 62, nfc(page.fit(nfc(name), page.fonts["regular"],
-                                                                SMALL, half - 20)))
+        page.text(x, page.y, title, bold=True, centre=True)
+        page.text(x, page.y - 10, _("(signature, full name, stamp)"), size=SMALL, centre=True)
+        page.text(x, page.y - 62, name, size=SMALL, centre=True, width=half - 20)
     page.footer()
+    page.flush()
 
 
 def statement_pdf(statement: Statement) -> bytes:
@@ -369,8 +464,8 @@ def statement_xlsx(statement: Statement) -> bytes:
         "date": date_text(s.period_to)}), f_bold)
     row += 1
     for col, (bucket, label) in enumerate(bucket_labels().items()):
-        sheet.write_string(row, 2 + col, nfc(label), f_bold)
-        sheet.write_number(row + 1, 2 + col, s.aging[bucket], f_money)
+        sheet.write_string(row, 1 + col, nfc(label), f_bold)
+        sheet.write_number(row + 1, 1 + col, s.aging[bucket], f_money)
     sheet.write_string(row, 6, nfc(_("Total")), f_bold)
     sheet.write_number(row + 1, 6, s.closing, f_money_bold)
     row += 3

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,12 +24,14 @@ from crm.models import Customer
 from finance.exceptions import InvalidFinanceInput
 from finance.ledger import Book
 from finance.models import LedgerEntry, Order, Voucher
-from finance.selectors import BUCKETS
+from finance.selectors import BUCKETS, aging_bucket
 from tenants.current import tenant_current
+from tenants.letterhead import logo_file
 
 Kind = LedgerEntry.Kind
 MAX_PERIOD_DAYS = 366
-_AGING_CHUNK = 200
+_AGING_CHUNK = 500
+OLDEST_BUCKET_DAYS = 90  # past due beyond this: "over 90 days", however old
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class StatementParty:
     phone: str = ""
     email: str = ""
     tax_code: str = ""
+    logo: Path | None = None  # the letterhead's image file (the tenant's only)
 
 
 @dataclass
@@ -188,39 +192,62 @@ def _line(entry: LedgerEntry, tz) -> StatementLine:
                     else ""))
 
 
+def _young_since(customer_id: int, as_of: datetime.date, end: datetime.datetime,
+                 tz) -> datetime.datetime:
+    """The moment before which every debit is over 90 days past due at `as_of`: the
+    oldest order not yet 91 days past its due date, or local midnight 90 days back for
+    debits due at once. Nothing older needs reading to age the closing balance."""
+    old_due = as_of - datetime.timedelta(days=OLDEST_BUCKET_DAYS + 1)
+    since = datetime.datetime.combine(old_due + datetime.timedelta(days=1), datetime.time.min,
+                                      tzinfo=tz)
+    oldest_order = (Order.objects.filter(customer_id=customer_id, due_date__gt=old_due,
+                                         created_at__lt=end)
+                    .order_by("created_at").values_list("created_at", flat=True).first())
+    return min(since, oldest_order) if oldest_order else since
+
+
 def _aging(customer_id: int, closing: Decimal, last_id: int | None,
-           as_of: datetime.date, tz) -> dict[str, Decimal]:
-    """The closing balance split by age at `as_of`: what is owed is the latest debits not
-    reversed (receipts settle the oldest debts first), each aged from its date. Reads
-    backwards only until the balance is covered."""
+           as_of: datetime.date, end: datetime.datetime, tz) -> dict[str, Decimal]:
+    """The closing balance split by days past due at `as_of`: what is owed is the latest
+    debits not reversed (receipts settle the oldest debts first), each due on its order's
+    due date (other debits at once). Reads backwards only until the balance is covered or
+    every older debit is necessarily over 90 days past due: bounded by recency, not by
+    the customer's history, even for a customer who never pays."""
     buckets = dict.fromkeys(BUCKETS, Decimal(0))
     if closing <= 0 or last_id is None:
         buckets[BUCKETS[0]] += closing
         return buckets
+    since = _young_since(customer_id, as_of, end, tz)
     remaining, upper = closing, last_id
     ours = LedgerEntry.objects.filter(customer_id=customer_id, book=Book.RECEIVABLE)
+    reversed_ids: set[int] = set()
+    reversals_from = last_id + 1  # reversals after `reversals_from` are already known
     while remaining > 0:
         chunk = list(ours.filter(id__lte=upper, amount__gt=0).exclude(kind=Kind.REVERSAL)
-                     .order_by("-id").values_list("id", "amount", "created_at")[:_AGING_CHUNK])
+                     .order_by("-id")
+                     .values_list("id", "amount", "created_at", "order__due_date")
+                     [:_AGING_CHUNK])
         if not chunk:
             break
         low = chunk[-1][0]
-        reversed_ids = set(ours.filter(id__gte=low, id__lte=last_id, reverses__isnull=False)
-                           .values_list("reverses_id", flat=True))
-        for entry_id, amount, created_at in chunk:
+        reversed_ids.update(ours.filter(id__gte=low, id__lt=reversals_from,
+                                        reverses__isnull=False)
+                            .values_list("reverses_id", flat=True))
+        reversals_from = low
+        for entry_id, amount, created_at, due_date in chunk:
             if entry_id in reversed_ids:
                 continue
             share = min(amount, remaining)
-            age = (as_of - created_at.astimezone(tz).date()).days
-            bucket = ("0_30" if age <= 30 else "31_60" if age <= 60
-                      else "61_90" if age <= 90 else "90_plus")
-            buckets[bucket] += share
+            due = due_date or created_at.astimezone(tz).date()
+            buckets[aging_bucket(due, as_of)] += share
             remaining -= share
             if remaining <= 0:
                 break
+        if chunk[-1][2] < since:
+            break  # everything older is over 90 days past due
         upper = low - 1
-    if remaining > 0:  # more owed than the debits found (reversed receipts): the oldest
-        buckets["90_plus" if any(buckets.values()) else "0_30"] += remaining
+    if remaining > 0:  # owed on older debits (or more than the debits found): the oldest
+        buckets["90_plus"] += remaining
     return buckets
 
 
@@ -242,7 +269,7 @@ def section_build(*, customer: Customer, period_from: datetime.date,
         last_id = before[1] if before else None
     section = StatementSection(customer=_party(customer), opening=opening, closing=closing,
                                lines=[_line(entry, tz) for entry in entries])
-    section.aging = _aging(customer.pk, closing, last_id, period_to, tz)
+    section.aging = _aging(customer.pk, closing, last_id, period_to, end, tz)
     return section
 
 
@@ -277,7 +304,8 @@ def statement_build(*, customer: Customer, period_from: datetime.date,
                 for member in members]
     return Statement(
         tenant=StatementParty(id=0, code=tenant.schema_name, name=tenant.name,
-                              address=tenant.address, tax_code=tenant.tax_code),
+                              address=tenant.address, tax_code=tenant.tax_code,
+                              logo=logo_file(tenant.logo_path, tenant.schema_name)),
         customer=_party(customer), period_from=period_from, period_to=period_to,
         currency=tenant.currency, timezone_name=tenant.timezone_name,
         consolidated=consolidated, sections=sections,
@@ -311,7 +339,8 @@ def statement_as_dict(statement: Statement) -> dict:
         }
 
     return {
-        "tenant": {k: v for k, v in party(statement.tenant).items() if k != "code"},
+        "tenant": {k: v for k, v in party(statement.tenant).items() if k != "code"}
+        | {"logo": statement.tenant.logo is not None},
         "customer": party(statement.customer),
         "from": statement.period_from.isoformat(), "to": statement.period_to.isoformat(),
         "currency": statement.currency, "timezone": statement.timezone_name,

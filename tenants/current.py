@@ -30,6 +30,7 @@ class CurrentTenant:
     name: str = ""
     address: str = ""
     tax_code: str = ""
+    logo_path: str = ""  # relative to MEDIA_ROOT (tenants.letterhead)
 
     @property
     def timezone(self) -> zoneinfo.ZoneInfo:
@@ -44,7 +45,7 @@ def _of(tenant: Tenant) -> CurrentTenant:
     return CurrentTenant(schema_name=tenant.schema_name, currency=tenant.currency,
                          region=tenant.country, timezone_name=tenant.timezone,
                          locale=tenant.locale, name=tenant.name, address=tenant.address,
-                         tax_code=tenant.tax_code)
+                         tax_code=tenant.tax_code, logo_path=tenant.logo_path)
 
 
 def tenant_current() -> CurrentTenant:
@@ -62,6 +63,12 @@ def tenant_current() -> CurrentTenant:
     current = _of(row)
     setattr(connection, _CACHE_ATTRIBUTE, current)
     return current
+
+
+def tenant_current_forget() -> None:
+    """Drop the kept row (after a service changed the tenant's letterhead or settings)."""
+    if hasattr(connection, _CACHE_ATTRIBUTE):
+        delattr(connection, _CACHE_ATTRIBUTE)
 
 
 def tenant_money(amount) -> Decimal:

@@ -39,6 +39,8 @@ class Tenant(TenantMixin):
     # The letterhead of the tenant's documents (statements).
     address = models.CharField(_("address"), max_length=500, blank=True)
     tax_code = models.CharField(_("tax code"), max_length=32, blank=True)
+    # The letterhead's logo: a PNG or JPEG under MEDIA_ROOT/letterhead/<schema>/ (relative).
+    logo_path = models.CharField(_("logo"), max_length=255, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)

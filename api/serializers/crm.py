@@ -50,7 +50,8 @@ class CustomerSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "phone", "email", "address", "group", "owner",
                   "owner_name", "referrer", "referrer_phone", "referral_count", "coins",
                   "total_purchased", "role", "settlement_method", "prepaid_allowed",
-                  "credit_limit", "credit_limit_enforced", "home_branch", "shared", "parent",
+                  "credit_limit", "credit_limit_enforced", "payment_terms_days", "home_branch",
+                  "shared", "parent",
                   "status", "merged_into", "tax_code", "note", "receivable", "prepaid_balance",
                   "created_at", "updated_at"]
         read_only_fields = fields
@@ -87,6 +88,9 @@ class CustomerWriteSerializer(serializers.Serializer):
     credit_limit = serializers.DecimalField(max_digits=18, decimal_places=2, required=False,
                                             allow_null=True)
     credit_limit_enforced = serializers.BooleanField(required=False)
+    payment_terms_days = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=365,
+        help_text="Days from an order's date to its due date; null: the tenant's default.")
     home_branch = serializers.IntegerField(required=False,
                                            help_text="Default: the user's primary branch.")
     shared = serializers.BooleanField(required=False)

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.models import Branch, Customer, CustomerDepartment, CustomerGroup, Terminal
+from crm.validation import MAX_PAYMENT_TERMS_DAYS
 from finance.models import (
     AgreementPrice,
     FinanceSettings,
@@ -110,9 +111,9 @@ class OrderSerializer(serializers.ModelSerializer):
         model = Order
         fields = ["id", "code", "customer", "branch", "channel", "department", "terminal",
                   "lines", "subtotal", "coins_redeemed", "coin_discount", "total",
-                  "paid_amount", "payment_method", "settled_amount", "coins_earned", "status",
-                  "note", "created_at", "created_by", "approved_at", "cancelled_at",
-                  "cancelled_by", "cancel_reason"]
+                  "paid_amount", "payment_method", "settled_amount", "coins_earned",
+                  "payment_terms_days", "due_date", "status", "note", "created_at",
+                  "created_by", "approved_at", "cancelled_at", "cancelled_by", "cancel_reason"]
         read_only_fields = fields
 
 
@@ -241,7 +242,10 @@ class FinanceSettingsSerializer(serializers.ModelSerializer):
     coin_earn_step = AmountField(source="coin_earn_step_amount", min_value=Decimal(0),
                                  required=False, help_text=_("One coin per this amount."))
     coin_value = AmountField(source="coin_value_amount", min_value=Decimal(0), required=False)
+    payment_terms_days = serializers.IntegerField(
+        min_value=0, max_value=MAX_PAYMENT_TERMS_DAYS, required=False,
+        help_text=_("Default terms of customers without their own; 0: due on the order's date."))
 
     class Meta:
         model = FinanceSettings
-        fields = ["coin_earn_step", "coin_value"]
+        fields = ["coin_earn_step", "coin_value", "payment_terms_days"]

@@ -46,9 +46,20 @@ def _int_param(request, name: str) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ValidationError({name: [_("A whole number is required.")]}) from None
+    if not -2**63 < number < 2**63:  # beyond any id: a 400, not the database's error
+        raise ValidationError({name: [_("A whole number is required.")]})
+    return number
+
+
+def _choice_param(request, name: str, choices, default: str) -> str:
+    value = (request.query_params.get(name) or default).lower()
+    if value not in choices:
+        raise ValidationError({name: [_("Choose one of: %(choices)s.")
+                                      % {"choices": ", ".join(choices)}]})
+    return value
 
 
 # --- catalogue ---------------------------------------------------------------------------
@@ -379,13 +390,6 @@ class CustomerStatementView(APIView):
         except ValueError:
             raise ValidationError({name: [_("A date like 2026-01-31 is required.")]}) from None
 
-    def _choice(self, request, name: str, choices, default: str) -> str:
-        value = (request.query_params.get(name) or default).lower()
-        if value not in choices:
-            raise ValidationError({name: [_("Choose one of: %(choices)s.")
-                                          % {"choices": ", ".join(choices)}]})
-        return value
-
     @extend_schema(parameters=[
         OpenApiParameter("from", str), OpenApiParameter("to", str),
         OpenApiParameter("format", enum=["json", "pdf", "xlsx"]),
@@ -397,9 +401,9 @@ class CustomerStatementView(APIView):
         today = timezone.now().astimezone(tenant.timezone).date()
         period_from = self._date(request, "from", today.replace(day=1))
         period_to = self._date(request, "to", today)
-        kind = self._choice(request, "format", self.formats, "json")
-        lang = self._choice(request, "lang", self.languages, tenant.locale)
-        consolidated = self._choice(request, "consolidated",
+        kind = _choice_param(request, "format", self.formats, "json")
+        lang = _choice_param(request, "lang", self.languages, tenant.locale)
+        consolidated = _choice_param(request, "consolidated",
                                     ("1", "0", "true", "false"), "0") in ("1", "true")
         members = None
         if consolidated:
@@ -427,17 +431,50 @@ class CustomerStatementView(APIView):
 # --- reports -----------------------------------------------------------------------------
 
 class AgingReportView(APIView):
+    """GET reports/aging?by=branch|owner&branch=&owner=&group=&format=json|xlsx&lang=: the
+    receivable of the customers the user may see by days past due, a row per home branch
+    or owner and the total (which equals their receivable)."""
+
     permission_classes = [IsAuthenticated, HasFinancePermission]
     required_perms = {"GET": ("finance.view_report",)}
+    content_negotiation_class = _FormatIsOurs
+    formats = CustomerStatementView.formats.keys() - {"pdf"}
 
-    @extend_schema(parameters=[OpenApiParameter("by", enum=["branch", "owner"])],
-                   responses={200: dict})
+    @extend_schema(parameters=[
+        OpenApiParameter("by", enum=["branch", "owner"]), OpenApiParameter("branch", int),
+        OpenApiParameter("owner", int), OpenApiParameter("group", int),
+        OpenApiParameter("format", enum=["json", "xlsx"]),
+        OpenApiParameter("lang", enum=["vi", "zh-hant", "en"])],
+        responses={(200, "application/json"): dict,
+                   (200, CustomerStatementView.formats["xlsx"]): bytes})
     def get(self, request):
-        by = request.query_params.get("by", "branch")
-        rows = selectors.aging_report_list(user=request.user, by=by)
-        return Response({"results": [
-            {by: row[by], "receivable": s._amount_text(row["receivable"]),
-             "buckets": s.buckets_out(row["buckets"])} for row in rows]})
+        by = _choice_param(request, "by", selectors.AGING_BY, "branch")
+        kind = _choice_param(request, "format", sorted(self.formats), "json")
+        languages = CustomerStatementView.languages
+        active = (translation.get_language() or "").lower()
+        lang = _choice_param(request, "lang", languages,
+                             active if active in languages else tenant_current().locale)
+        rows = selectors.aging_report_list(
+            user=request.user, by=by, branch_id=_int_param(request, "branch"),
+            owner_id=_int_param(request, "owner"), group_id=_int_param(request, "group"))
+        total = selectors.aging_total(rows)
+        names = selectors.aging_group_names(by=by, keys=[row[by] for row in rows])
+        if kind == "json":
+            return Response({
+                "by": by,
+                "results": [{by: row[by], "name": names.get(row[by], ""),
+                             "receivable": s._amount_text(row["receivable"]),
+                             "buckets": s.buckets_out(row["buckets"])} for row in rows],
+                "total": {"receivable": s._amount_text(total["receivable"]),
+                          "buckets": s.buckets_out(total["buckets"])}})
+        from finance.report_formats import aging_report_xlsx
+
+        with translation.override(lang):
+            body = aging_report_xlsx(by=by, rows=rows, total=total, names=names,
+                                     currency=tenant_current().currency)
+        response = HttpResponse(body, content_type=CustomerStatementView.formats["xlsx"])
+        response["Content-Disposition"] = f'attachment; filename="aging-{by}.xlsx"'
+        return response
 
 
 class DailyReportView(APIView):
@@ -461,7 +498,8 @@ class DailyReportView(APIView):
 
 
 class FinanceSettingsView(APIView):
-    """The tenant's coin rule: one coin per `coin_earn_step`, each worth `coin_value`."""
+    """The tenant's coin rule (one coin per `coin_earn_step`, each worth `coin_value`) and
+    the default payment terms of customers without their own."""
 
     permission_classes = [IsAuthenticated, HasFinancePermission]
     required_perms = {"PATCH": ("finance.change_financesettings",)}

@@ -41,14 +41,15 @@ from tenants.current import tenant_current
 # Fields a customer's audit record tracks (model names).
 AUDITED = ("code", "name", "phone", "email", "address", "group", "owner", "referrer", "role",
            "settlement_method", "prepaid_allowed", "credit_limit_amount",
-           "credit_limit_enforced", "home_branch", "shared", "parent", "status", "tax_code",
-           "note", "merged_into")
+           "credit_limit_enforced", "payment_terms_days", "home_branch", "shared", "parent",
+           "status", "tax_code", "note", "merged_into")
 _API_TO_MODEL = {"credit_limit": "credit_limit_amount"}
 # What a caller may give a customer service (API names); anything else is refused by name.
 CUSTOMER_INPUT_FIELDS = frozenset({
     "code", "name", "phone", "email", "address", "group", "owner", "referrer",
     "referrer_phone", "role", "settlement_method", "prepaid_allowed", "credit_limit",
-    "credit_limit_enforced", "home_branch", "shared", "parent", "status", "tax_code", "note"})
+    "credit_limit_enforced", "payment_terms_days", "home_branch", "shared", "parent", "status",
+    "tax_code", "note"})
 _REFERENCES = {"group": CustomerGroup, "owner": User, "home_branch": Branch,
                "parent": Customer, "referrer": Customer}
 _UNSET = object()

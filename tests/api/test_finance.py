@@ -44,7 +44,8 @@ def test_order_with_approve_then_ledger_and_purchases(acme, shop):
     purchases = owner.get(f"/api/v1/customers/{shop['main'].pk}/purchases").json()
     assert [p["id"] for p in purchases["results"]] == [body["id"]]
     aging = owner.get(f"/api/v1/customers/{shop['main'].pk}/aging").json()
-    assert aging["buckets"] == {"0_30": "250000", "31_60": "0", "61_90": "0", "90_plus": "0"}
+    assert aging["buckets"] == {"not_due": "0", "0_30": "250000", "31_60": "0", "61_90": "0",
+                                "90_plus": "0"}
     coins = owner.get(f"/api/v1/customers/{shop['main'].pk}/coins").json()
     assert coins["results"][0]["amount"] == 30
 
@@ -285,8 +286,8 @@ def test_crm_deactivate_and_merge_use_finance(acme, shop):
 
 def test_coin_rule_is_set_by_the_owner_only(acme, shop):
     owner = api_client(acme, "owner@acme.test")
-    assert owner.get("/api/v1/finance-settings").json() == {"coin_earn_step": "10000",
-                                                            "coin_value": "100"}
+    assert owner.get("/api/v1/finance-settings").json() == {
+        "coin_earn_step": "10000", "coin_value": "100", "payment_terms_days": 0}
     manager = api_client(acme, "manager@acme.test")
     assert manager.patch("/api/v1/finance-settings", {"coin_value": "1"},
                          format="json").status_code == 403
