@@ -132,11 +132,16 @@ def script_replay(script: str, target: str) -> None:
         cursor.execute(script.replace(TARGET, f'"{target}"'))
 
 
-def template_script_refresh(template_schema: str) -> TemplateScript:
+def template_script_refresh(template_schema: str, *, retry_failed: bool = False
+                            ) -> TemplateScript:
     """The script for the template's current migrations: made, checked and stored when there
-    is none yet. The check replays it into a probe schema that is rolled back."""
+    is none yet. The check replays it into a probe schema that is rolled back.
+    `retry_failed` (migrate_tenants) makes a script that failed its check once more."""
     key = template_migrations_key(template_schema)
     stored = TemplateScript.objects.filter(migrations_key=key).first()
+    if stored is not None and retry_failed and stored.state == TemplateScript.State.FAILED:
+        stored.delete()
+        stored = None
     if stored is not None:
         return stored
     script = script_make(template_schema)
