@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 
@@ -205,13 +206,21 @@ def _fan_out(run_id: int, pending: list[str], *, jobs: int, canaries: int,
                 return
         # Bounded hand-out: a stop leaves the rest pending, not queued in the pool.
         queue = list(reversed(rest))
-        running = set()
+        running = {}
         while queue or running:
             while queue and len(running) < 2 * max(1, jobs):
-                running.add(pool.submit(tenant_migrate_one, run_id, queue.pop()))
-            finished, running = wait(running, return_when=FIRST_COMPLETED)
+                schema = queue.pop()
+                running[pool.submit(tenant_migrate_one, run_id, schema)] = schema
+            finished, _waiting = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                _record(future.result(), report)
+                schema = running.pop(future)
+                try:
+                    _record(future.result(), report)
+                except BrokenProcessPool as exc:
+                    # A worker died (killed, out of memory): its schema stays "running"
+                    # in the state table and is retried by the next invocation.
+                    _record((schema, f"worker process died: {exc}"), report)
+                    raise Interrupted("a dead worker process") from exc
             progress.update(report)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

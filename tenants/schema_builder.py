@@ -144,9 +144,12 @@ def template_script_refresh(template_schema: str, *, retry_failed: bool = False
         stored = None
     if stored is not None:
         return stored
+    from tenants.provisioning import schema_ddl_lock
+
     script = script_make(template_schema)
     probe = f"probe_{key[:12]}"
     with transaction.atomic():
+        schema_ddl_lock()
         point = transaction.savepoint()
         try:
             script_replay(script, probe)
