@@ -1,80 +1,183 @@
-"""`manage.py bench migrate --tenants 1000`: `migrate_schemas` with nothing to apply.
+"""`manage.py bench migrate --tenants 1000`: tenant schemas and migrations over a fleet.
 
-Builds (once; `--keep` leaves them for the next run) that many real tenant schemas by
-cloning the template, then times the whole `migrate_schemas` with our pending-only
-executor, next to django-tenants' standard executor measured in the same run on a sample
-of schemas and scaled to the same count.
+Builds that many scratch tenant schemas with the schema builder (tenants.schema_builder),
+then times, in the same run:
+- the builder next to django-tenants' `clone_schema`, interleaved on `--sample` schemas
+  (goal <= 0.3 x);
+- `migrate_schemas` with nothing to apply over every schema, next to django-tenants'
+  stock command on the same schemas (goal <= 5 s at 1,000 and >= 20 x faster);
+- one added migration (bench/scratch_migration: a column and an index on crm_customer)
+  by `migrate_tenants`, sequential (`--jobs 1`) on one half of the fleet and parallel on
+  the other half (goal >= 1.7 x). The migration exists only in the `migrate_tenants`
+  processes started here, which migrate scratch tenants' schemas only; the fleet, and the
+  migration with it, is removed at the end.
 """
 
 import io
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 
-from bench.timing import table
-from tenants.models import Tenant
+from bench.timing import summary_ms, table
+from tenants.models import Tenant, TenantMigrationRun
 from tenants.provisioning import template_ensure, tenant_schema_build
+from tenants.schema_builder import template_script_refresh
 from tenants.services import tenants_scratch_delete
 
 MARK = "__bench_migrate__"
+MARK_SAMPLE = "__bench_migrate_sample__"
 
 
 def add_arguments(parser):
     parser.add_argument("--tenants", type=int, default=1000)
-    parser.add_argument("--sample", type=int, default=25,
-                        help="schemas the standard executor is timed on")
-    parser.add_argument("--keep", action="store_true", help="keep the benchmark tenants")
+    parser.add_argument("--sample", type=int, default=20,
+                        help="schemas built each way for builder vs clone_schema")
+    parser.add_argument("--stock-sample", type=int, default=0,
+                        help="schemas the stock command is timed on (0: all, as ours)")
+    parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
+                        help="worker processes of the parallel migration")
 
 
-def _ensure_tenants(count: int, stdout) -> None:
-    template_ensure()
-    have = Tenant.objects.filter(name=MARK, scratch=True).count()
+def _build(method: str, name: str) -> Tenant:
+    # Built suspended and scratch from the start: never a pool member a signup could take.
+    return tenant_schema_build(method=method, state=Tenant.State.SUSPENDED, name=name,
+                               scratch=True)
+
+
+def _fleet_build(count: int, stdout) -> list[float]:
+    seconds = []
     started = time.perf_counter()
-    for i in range(have, count):
-        # Built suspended and scratch from the start: never a pool member a signup could take.
-        tenant_schema_build(method="clone", state=Tenant.State.SUSPENDED, name=MARK,
-                            scratch=True)
+    for i in range(count):
+        began = time.perf_counter()
+        _build("replay", MARK)
+        seconds.append(time.perf_counter() - began)
         if (i + 1) % 100 == 0:
-            elapsed = time.perf_counter() - started
-            stdout.write(f"  built {i + 1}/{count} schemas ({elapsed:.0f} s)\n")
+            stdout.write(f"  built {i + 1}/{count} schemas "
+                         f"({time.perf_counter() - started:.0f} s)\n")
+    return seconds
 
 
-def _cleanup() -> None:
-    tenants_scratch_delete(Tenant.objects.filter(name=MARK, scratch=True))
+def _builder_vs_clone(sample: int) -> tuple[list[float], list[float]]:
+    """Interleaved, so that a swing of the machine's speed hits both alike."""
+    replays, clones = [], []
+    for _ in range(sample):
+        for method, samples in (("replay", replays), ("clone", clones)):
+            began = time.perf_counter()
+            _build(method, MARK_SAMPLE)
+            samples.append(time.perf_counter() - began)
+    tenants_scratch_delete(Tenant.objects.filter(name=MARK_SAMPLE, scratch=True))
+    return replays, clones
 
 
-def _timed(**options) -> float:
+def _timed_command(name: str, *args, **options) -> float:
     started = time.perf_counter()
-    call_command("migrate_schemas", interactive=False, stdout=io.StringIO(), **options)
+    call_command(name, *args, stdout=io.StringIO(), **options)
+    connection.set_schema_to_public()
     return time.perf_counter() - started
 
 
-def run(stdout, *, tenants, sample, keep, **options):
-    stdout.write(f"making sure {tenants} benchmark tenant schemas exist (not timed)...\n")
-    _ensure_tenants(tenants, stdout)
+def _database_url() -> str:
+    """The database this process uses (a test session's too), for the processes it starts."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path=f"/{connection.settings_dict['NAME']}"))
+
+
+def _migrate_tenants(schemas: list[str], jobs: int, canaries: int) -> float:
+    """`migrate_tenants` with the throwaway migration, in its own process, on `schemas`."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
+        listing.write("\n".join(schemas))
+    env = {**os.environ, "DATABASE_URL": _database_url(), "CHAINLEDGER_SCRATCH_MIGRATION": "1"}
+    started = time.perf_counter()
     try:
-        call_command("migrate_schemas", interactive=False, stdout=io.StringIO())  # warm
-        total_schemas = Tenant.objects.exclude(schema_name="public").count()
-        ours = _timed(verbosity=0)
-        marked = Tenant.objects.filter(name=MARK, scratch=True)
-        names = list(marked.values_list("schema_name", flat=True)[:sample])
-        standard_sample = 0.0
-        for name in names:
-            standard_sample += _timed(schema_name=name, executor="standard", verbosity=0)
-        per_schema = standard_sample / max(1, len(names))
+        result = subprocess.run(
+            [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "migrate_tenants",
+             "--schemas-file", listing.name, "--jobs", str(jobs), "--canaries", str(canaries)],
+            env=env, capture_output=True, text=True, check=False)
+    finally:
+        os.unlink(listing.name)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"migrate_tenants failed ({result.returncode}):\n"
+                           f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    return elapsed
+
+
+def _cleanup(fleet: list[str]) -> None:
+    TenantMigrationRun.objects.filter(tenants__schema_name__in=fleet).distinct().delete()
+    tenants_scratch_delete(Tenant.objects.filter(name__in=[MARK, MARK_SAMPLE], scratch=True))
+
+
+def _ratio_row(work, count, ours, anchor_name, anchor, goal):
+    return [work, count, ours * 1000, ours / max(1, count) * 1000, anchor_name,
+            anchor * 1000, ours / anchor if anchor else float("nan"), goal]
+
+
+def run(stdout, *, tenants, sample, stock_sample, jobs, **options):
+    template = template_ensure()
+    script = template_script_refresh(template.schema_name)
+    stdout.write(f"template script {script.migrations_key[:12]}: {script.state}\n")
+    stdout.write(f"building {tenants} scratch tenant schemas with the schema builder...\n")
+    fleet: list[str] = []
+    try:
+        builds = _fleet_build(tenants, stdout)
+        fleet = list(Tenant.objects.filter(name=MARK, scratch=True)
+                     .values_list("schema_name", flat=True))
+        stdout.write(f"  fleet built in {sum(builds):.1f} s "
+                     f"(p50 {summary_ms(builds)['p50']:.0f} ms a schema)\n")
+        replays, clones = _builder_vs_clone(sample)
+
+        call_command("migrate_schemas", interactive=False, verbosity=0, stdout=io.StringIO())
+        all_schemas = Tenant.objects.exclude(schema_name="public").count()
+        ours = _timed_command("migrate_schemas", interactive=False, verbosity=0)
+        fleet_noop = _timed_command("migrate_tenants", canaries=0)
+        stock_names = fleet[:stock_sample] if stock_sample else None
+        if stock_names is None:
+            stock = _timed_command("migrate_schemas", interactive=False, verbosity=0,
+                                   executor="standard")
+            stock_count = all_schemas
+        else:
+            stock = sum(_timed_command("migrate_schemas", interactive=False, verbosity=0,
+                                       executor="standard", schema_name=name)
+                        for name in stock_names)
+            stock_count = len(stock_names)
+        stock_all = stock / stock_count * all_schemas
+
+        half = len(fleet) // 2
+        sequential = _migrate_tenants(fleet[:half], jobs=1, canaries=0)
+        parallel = _migrate_tenants(fleet[half:2 * half], jobs=jobs, canaries=3)
+
+        replay_ms, clone_ms = summary_ms(replays), summary_ms(clones)
         rows = [
-            ["pending-only executor (ours), all schemas", total_schemas, ours * 1000,
-             ours / total_schemas * 1000],
-            [f"django-tenants standard, {len(names)} schemas measured", len(names),
-             standard_sample * 1000, per_schema * 1000],
-            ["django-tenants standard, scaled to all schemas", total_schemas,
-             per_schema * total_schemas * 1000, per_schema * 1000],
+            ["schema builder (replay), mean", sample, sum(replays) * 1000,
+             replay_ms["mean"], "clone_schema, mean", clone_ms["mean"],
+             replay_ms["mean"] / clone_ms["mean"], "<= 0.3 x"],
+            ["migrate_schemas, nothing to apply (ours)", all_schemas, ours * 1000,
+             ours / all_schemas * 1000,
+             "stock command" + ("" if stock_names is None else f" ({stock_count} scaled)"),
+             stock_all * 1000, ours / stock_all, "<= 0.05 x, <= 5 s"],
+            ["migrate_tenants, nothing to apply", all_schemas, fleet_noop * 1000,
+             fleet_noop / all_schemas * 1000, "stock command", stock_all * 1000,
+             fleet_noop / stock_all, "-"],
+            [f"one added migration, parallel ({jobs} jobs)", half, parallel * 1000,
+             parallel / max(1, half) * 1000, "sequential, other half", sequential * 1000,
+             parallel / sequential, "<= 0.59 x (>= 1.7 x faster)"],
         ]
-        table(stdout, "migrate_schemas with nothing to apply (ms)",
-              ["executor", "schemas", "total ms", "ms per schema"], rows)
-        stdout.write(f"target: <= 10 s for 1,000 tenants (ours took {ours:.2f} s for "
-                     f"{total_schemas} schemas)\n")
+        table(stdout, f"Tenant schemas and migrations, {tenants} scratch tenants "
+                      f"({all_schemas} tenant schemas in all)",
+              ["work", "schemas", "total ms", "ms a schema", "anchor", "anchor ms", "ratio",
+               "goal"], rows)
+        stdout.write(f"builder p50 {replay_ms['p50']:.0f} ms, p95 {replay_ms['p95']:.0f} ms; "
+                     f"clone_schema p50 {clone_ms['p50']:.0f} ms, p95 {clone_ms['p95']:.0f} ms; "
+                     f"parallel {sequential / parallel:.2f} x faster than sequential; "
+                     f"no-op {stock_all / ours:.0f} x faster than stock\n")
         return rows
     finally:
-        if not keep:
-            _cleanup()
+        _cleanup(fleet)

@@ -93,6 +93,10 @@ TENANT_APPS = [
     "finance",
     "exchange",
 ]
+if env_bool("CHAINLEDGER_SCRATCH_MIGRATION"):
+    # Set only by `bench migrate` and tests for the processes they start: a throwaway tenant
+    # migration that migrate_tenants applies to scratch tenants only (bench/scratch_migration).
+    TENANT_APPS.append("bench.scratch_migration")
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
 TENANT_MODEL = "tenants.Tenant"

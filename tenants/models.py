@@ -70,3 +70,78 @@ class Tenant(TenantMixin):
 class Domain(DomainMixin):
     class Meta:
         verbose_name = _("domain")
+
+
+class TemplateScript(models.Model):
+    """The template schema's DDL and row copies as one replayable script
+    (tenants.schema_builder), one per set of migrations applied to the template."""
+
+    class State(models.TextChoices):
+        VERIFIED = "verified", _("verified")
+        FAILED = "failed", _("failed the catalogue check")
+
+    migrations_key = models.CharField(max_length=64, unique=True)
+    template_schema = models.CharField(max_length=63)
+    script = models.TextField()
+    state = models.CharField(max_length=16, choices=State.choices)
+    differences = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("template script")
+
+    def __str__(self):
+        return f"{self.template_schema} {self.migrations_key[:12]} ({self.state})"
+
+
+class TenantMigrationRun(models.Model):
+    """One `migrate_tenants` run over the tenant schemas, resumed by the next invocation
+    that has the same migrations to apply to the same schemas (tenants.fleet_migrations)."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("some tenants failed")
+        INTERRUPTED = "interrupted", _("interrupted")
+
+    run_key = models.CharField(max_length=64, db_index=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    invocations = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("tenant migration run")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"run {self.pk} ({self.state})"
+
+
+class TenantMigration(models.Model):
+    """One tenant schema's part in a run. Written by the worker process that migrates it, so
+    what finished survives the loss of the process that started the run."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    run = models.ForeignKey(TenantMigrationRun, on_delete=models.CASCADE,
+                            related_name="tenants")
+    schema_name = models.CharField(max_length=63)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("tenant migration")
+        constraints = [models.UniqueConstraint(fields=["run", "schema_name"],
+                                               name="tenant_migration_once_per_run")]
+
+    def __str__(self):
+        return f"{self.schema_name} ({self.state})"

@@ -1,9 +1,11 @@
 """Building tenant schemas ahead of time, so that signup only claims one.
 
-Three ways to get a migrated schema, fastest first:
+Four ways to get a migrated schema, fastest first:
 - claim a member of the signup pool (pre-built; a row update and a few inserts);
-- clone the template schema (django-tenants' `clone_schema`, data included, so the
-  migration records, permissions and role groups come along);
+- replay the template's cached DDL and copy its rows (tenants.schema_builder; the migration
+  records, permissions and role groups come along) -- how the pool is refilled;
+- clone the template schema (django-tenants' `clone_schema`): the builder's fallback when
+  its script fails the catalogue check, and the benchmarks' anchor;
 - run every migration (the last resort, when there is no template yet).
 
 The template and the pool members are tenant rows (state `template` / `pool`), so
@@ -21,6 +23,7 @@ from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists
 
 from tenants.models import Tenant
+from tenants.schema_builder import schema_build_from_template
 
 logger = logging.getLogger(__name__)
 
@@ -130,19 +133,25 @@ def template_ensure() -> Tenant:
 
 def tenant_schema_build(*, method: str = "auto", state: str = Tenant.State.POOL,
                         name: str = "", scratch: bool = False) -> Tenant:
-    """A new tenant with a ready schema, by default a pool member. `method`: auto, clone or
-    migrate. The row is created in its final state (a benchmark's fleet is never a pool
-    member that a signup could claim in between)."""
-    template = template_get() if method in {"auto", "clone"} else None
-    if method == "clone" and template is None:
-        raise LookupError("No template schema to clone; run signup_pool_fill first.")
+    """A new tenant with a ready schema, by default a pool member. `method`: auto (replay
+    the template, else migrate), replay, clone or migrate. The row is created in its final
+    state (a benchmark's fleet is never a pool member that a signup could claim in
+    between). `tenant.built_with` says how the schema was made."""
+    template = template_get() if method in {"auto", "replay", "clone"} else None
+    if method in {"replay", "clone"} and template is None:
+        raise LookupError("No template schema to copy; run signup_pool_fill first.")
     tenant = Tenant(schema_name=schema_name_new(), state=state, name=name, scratch=scratch)
     with transaction.atomic():
         tenant.save()
-        if template is not None:
-            schema_clone(template.schema_name, tenant.schema_name)
-        else:
+        if template is None:
             schema_migrate(tenant.schema_name)
+            tenant.built_with = "migrate"
+        elif method == "clone":
+            schema_clone(template.schema_name, tenant.schema_name)
+            tenant.built_with = "clone"
+        else:
+            tenant.built_with = schema_build_from_template(template.schema_name,
+                                                           tenant.schema_name)
     return tenant
 
 
@@ -166,10 +175,10 @@ def signup_pool_fill(*, target: int | None = None, batch: int | None = None) -> 
         if batch is not None:
             missing = min(missing, batch)
         started = time.perf_counter()
-        for _ in range(missing):
-            tenant_schema_build()
+        methods = [tenant_schema_build().built_with for _ in range(missing)]
         if missing:
-            logger.info("signup pool: built %d in %.2fs", missing, time.perf_counter() - started)
+            logger.info("signup pool: built %d (%s) in %.2fs", missing,
+                        ", ".join(sorted(set(methods))), time.perf_counter() - started)
         return missing
     finally:
         with connection.cursor() as cursor:

@@ -12,7 +12,7 @@ from tenants.models import Tenant
 
 SIZES = {
     "onboarding": ["--pool", "2", "--clone", "1", "--migrate", "1"],
-    "migrate": ["--tenants", "3", "--sample", "1"],
+    "migrate": ["--tenants", "4", "--sample", "1", "--jobs", "2"],
     "posting": ["--threads", "2", "--vouchers", "8", "--customers", "5"],
     "import": ["--rows", "200", "--sample", "50"],
     "export": ["--rows", "200", "--sample", "50"],
