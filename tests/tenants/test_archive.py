@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import translation
 from django_tenants.utils import schema_context, schema_exists
 
 from exchange.models import ExportJob
@@ -189,7 +190,7 @@ def test_a_foreign_or_damaged_archive_is_refused_and_writes_nothing(shop_tenant,
     bad = _tampered(archive, tmp_path / "bad.tar.gz", edit)
     schemas_before = _schemas()
     tenants_before = set(Tenant.objects.values_list("pk", flat=True))
-    with pytest.raises(TenantArchiveInvalid, match=message):
+    with pytest.raises(TenantArchiveInvalid, match=message), translation.override("en"):
         tenant_restore(archive=bad, subdomain=f"{shop_tenant.subdomain}-bad")
     assert _schemas() == schemas_before
     assert set(Tenant.objects.values_list("pk", flat=True)) == tenants_before
@@ -198,9 +199,9 @@ def test_a_foreign_or_damaged_archive_is_refused_and_writes_nothing(shop_tenant,
 def test_same_schema_or_subdomain_taken_is_refused(shop_tenant, tmp_path):
     archive = tmp_path / "shop.tar.gz"
     tenant_export(tenant=shop_tenant, archive=archive)
-    with pytest.raises(TenantArchiveInvalid, match="exists already"):
+    with pytest.raises(TenantArchiveInvalid, match="exists already"), translation.override("en"):
         tenant_restore(archive=archive, same=True, subdomain=f"{shop_tenant.subdomain}-x")
-    with pytest.raises(TenantArchiveInvalid, match="taken"):
+    with pytest.raises(TenantArchiveInvalid, match="taken"), translation.override("en"):
         tenant_restore(archive=archive)
     assert not Tenant.objects.filter(subdomain=f"{shop_tenant.subdomain}-x").exists()
 
