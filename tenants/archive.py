@@ -109,9 +109,9 @@ def code_migrations() -> list[list[str]]:
     return sorted([app, name] for app, name in loader.disk_migrations)
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path_or_file) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with (open(path_or_file, "rb") if isinstance(path_or_file, Path) else path_or_file) as handle:
         for block in iter(lambda: handle.read(COPY_CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -206,21 +206,23 @@ def _renamer(old: str, new: str):
     return lambda line: pattern.sub(new, line)
 
 
-def dump_statements(lines, old: str, new: str):
-    """The plain dump as ("sql", text) and ("copy", header, [row lines]) pieces, renamed from
-    schema `old` to `new` outside the rows. Session settings become transaction-local, so
-    the restore leaves the connection as it found it; psql's meta-commands are dropped."""
-    rename = _renamer(old, new)
-    sql: list[str] = []
-    copy_header, rows = None, []
+def _copy_rows(lines):
+    """The rows of one COPY block, up to its end marker, as they are read."""
     for line in lines:
-        if copy_header is not None:
-            if line.rstrip("\n") == "\\.":
-                yield ("copy", copy_header, rows)
-                copy_header, rows = None, []
-            else:
-                rows.append(line)
-            continue
+        if line.rstrip("\n") == "\\.":
+            return
+        yield line
+
+
+def dump_statements(lines, old: str, new: str):
+    """The plain dump as ("sql", text) and ("copy", header, rows) pieces, renamed from schema
+    `old` to `new` outside the rows; `rows` streams (read it before the next piece).
+    Session settings become transaction-local, so the restore leaves the connection as it
+    found it; psql's meta-commands are dropped."""
+    rename = _renamer(old, new)
+    lines = iter(lines)
+    sql: list[str] = []
+    for line in lines:
         if line.startswith("\\"):  # \restrict / \unrestrict of pg_dump 18
             continue
         if line.startswith("SET "):
@@ -232,7 +234,7 @@ def dump_statements(lines, old: str, new: str):
             if sql:
                 yield ("sql", "".join(sql))
                 sql = []
-            copy_header = line.rstrip().rstrip(";")
+            yield ("copy", line.rstrip().rstrip(";"), _copy_rows(lines))
             continue
         sql.append(line)
     if sql:
@@ -250,8 +252,15 @@ def _dump_replay(lines, old: str, new: str) -> None:
                 continue
             _, header, rows = piece
             with raw.copy(header) as copy:
-                for start in range(0, len(rows), 5000):
-                    copy.write("".join(rows[start:start + 5000]))
+                chunk, size = [], 0
+                for row in rows:
+                    chunk.append(row)
+                    size += len(row)
+                    if size >= COPY_CHUNK:
+                        copy.write("".join(chunk))
+                        chunk, size = [], 0
+                if chunk:
+                    copy.write("".join(chunk))
         cursor.execute("SELECT set_config('search_path', %s, true)", [search_path])
 
 
@@ -366,7 +375,8 @@ def tenant_restore(*, archive: Path, subdomain: str | None = None, same: bool = 
     with tarfile.open(archive, "r:gz") as tar:
         manifest = archive_manifest(tar)
         for name, digest in manifest["members"].items():
-            if hashlib.sha256(_archive_read(tar, name)).hexdigest() != digest:
+            member = tar.extractfile(name) if name in tar.getnames() else None
+            if member is None or _sha256(member) != digest:
                 raise TenantArchiveInvalid(_("%(name)s differs from the manifest: the archive "
                                              "is damaged.") % {"name": name})
         _migrations_check(manifest)
