@@ -285,6 +285,8 @@ SIGNUP_POOL_LOW_WATER = env_int("SIGNUP_POOL_LOW_WATER", 10)
 SIGNUP_POOL_BATCH = env_int("SIGNUP_POOL_BATCH", 10)
 # A tenant marked for deletion keeps its schema this long (tenants.services.tenant_delete).
 TENANT_DELETE_GRACE_DAYS = env_int("TENANT_DELETE_GRACE_DAYS", 30)
+# Folder of pg_dump (tenant_export); empty: the embedded server's own, else the PATH.
+PG_BIN_DIR = os.environ.get("PG_BIN_DIR", "")
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or celery_url(0)
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_URL") or celery_url(2)
@@ -299,6 +301,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "signup-pool-refill": {"task": "tenants.signup_pool_refill", "schedule": 60.0},
     "idempotency-purge": {"task": "api.idempotency_purge", "schedule": 3600.0},
+    # Drops tenants marked for deletion once TENANT_DELETE_GRACE_DAYS have passed.
+    "tenants-deleting-sweep": {"task": "tenants.deleting_sweep", "schedule": 3600.0},
     # Fails import/export jobs whose worker died (every tenant schema); deletes old files.
     "exchange-jobs-sweep": {"task": "exchange.jobs_sweep",
                             "schedule": float(env_int("EXCHANGE_SWEEP_SECONDS", 30))},

@@ -9,6 +9,10 @@ class ExchangeConfig(AppConfig):
 
     def ready(self):
         from crm.roles import ACCOUNTANT, MANAGER, OWNER, ROLE_PERMISSIONS
+        from exchange.files import job_paths_rename
+        from tenants.signals import tenant_restored
+
+        tenant_restored.connect(job_paths_rename, dispatch_uid="exchange.job_paths_rename")
 
         # DESIGN §3: owner and manager import and export; the accountant only exports.
         for role in (OWNER, MANAGER):

@@ -68,3 +68,22 @@ def file_delete(relative: str) -> None:
             pass
 
 
+
+
+def job_paths_rename(sender, *, tenant, schema_from: str, **kwargs) -> None:
+    """Receiver of tenants.signals.tenant_restored: a tenant restored under a new schema name
+    finds its files under that name, so its jobs' paths say it too."""
+    if schema_from == tenant.schema_name:
+        return
+    from django.db.models import Value
+    from django.db.models.functions import Concat, Substr
+
+    from exchange.models import ExportJob, ImportJob
+
+    old = f"{ROOT}/{schema_from}/"
+    new = f"{ROOT}/{tenant.schema_name}/"
+    for model, fields in ((ImportJob, ("upload_path", "error_file_path")),
+                          (ExportJob, ("file_path",))):
+        for field in fields:
+            model.objects.filter(**{f"{field}__startswith": old}).update(
+                **{field: Concat(Value(new), Substr(field, len(old) + 1))})

@@ -16,3 +16,10 @@ class TenantNotDeletable(DomainError):
     of a benchmark or test, may be dropped."""
 
     code, http_status = "tenant_not_deletable", 409
+
+
+class TenantArchiveInvalid(DomainError):
+    """A tenant archive that cannot be restored here: damaged, of other migrations, or
+    aimed at a schema, subdomain or domain that is taken. Nothing was written."""
+
+    code, http_status = "tenant_archive_invalid", 400

@@ -1,19 +1,24 @@
+from django.conf import settings
 from django.http import HttpResponseForbidden, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from tenants.models import Tenant
 
 
 class TenantStatusMiddleware:
-    """A suspended tenant keeps its data but answers 403 with a clear message."""
+    """A suspended tenant keeps its data but answers 403 with a clear message; the hosts of
+    a tenant marked for deletion answer as an unknown host does (404)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         tenant = getattr(request, "tenant", None)
+        if isinstance(tenant, Tenant) and tenant.state == Tenant.State.DELETING:
+            return import_string(settings.DEFAULT_NOT_FOUND_TENANT_VIEW)(request)
         if isinstance(tenant, Tenant) and tenant.state == Tenant.State.SUSPENDED:
             with translation.override(tenant.locale):
                 detail = _("This account is suspended. Its data is kept; contact support "

@@ -1,4 +1,4 @@
-"""Tenant life cycle: create (signup and admin onboarding), suspend, reactivate."""
+"""Tenant life cycle: create (signup and admin onboarding), suspend, reactivate, delete."""
 
 import re
 import shutil
@@ -246,6 +246,34 @@ def tenant_delete(*, tenant: Tenant, now=None) -> None:
         Tenant.objects.filter(pk=locked.pk).delete()
         transaction.on_commit(lambda: tenant_files_root_remove(schema_name))
     connection.set_schema_to_public()
+
+
+@transaction.atomic
+def tenant_delete_request(*, tenant: Tenant) -> Tenant:
+    """Mark a tenant `deleting`: its hosts stop answering at once (TenantStatusMiddleware)
+    and `tenants_deleting_sweep` drops it once TENANT_DELETE_GRACE_DAYS have passed."""
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if tenant.state in {Tenant.State.TEMPLATE, Tenant.State.POOL} \
+            or tenant.schema_name in {get_public_schema_name(), TEMPLATE_SCHEMA}:
+        raise TenantStateInvalid(_("Only a business's tenant can be deleted."))
+    if tenant.state == Tenant.State.DELETING:
+        return tenant  # asked twice: the first request's grace period stands
+    tenant.state = Tenant.State.DELETING
+    tenant.deleting_since = timezone.now()
+    tenant.save(update_fields=["state", "deleting_since"])
+    return tenant
+
+
+def tenants_deleting_sweep(*, now=None) -> int:
+    """Drop every tenant marked `deleting` whose grace period has passed; returns how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.TENANT_DELETE_GRACE_DAYS)
+    due = Tenant.objects.filter(state=Tenant.State.DELETING, deleting_since__lte=cutoff)
+    removed = 0
+    for tenant in list(due):
+        tenant_delete(tenant=tenant, now=now)
+        removed += 1
+    return removed
 
 
 def tenants_scratch_delete(tenants) -> int:

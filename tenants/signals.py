@@ -6,3 +6,8 @@ from django.dispatch import Signal
 # Sent inside the new tenant's schema, in its language, inside the provisioning
 # transaction; arguments: tenant, owner_email, owner_password_hash.
 tenant_provisioned = Signal()
+
+# Sent inside the restored tenant's schema, inside the restore transaction, after its rows
+# have been checked against the archive; arguments: tenant, schema_from (the archived
+# schema's name, which rows that name their tenant's folders still carry).
+tenant_restored = Signal()

@@ -22,3 +22,11 @@ def tenant_census_task() -> dict:
         "schema": connection.schema_name,
         "usernames": sorted(User.objects.values_list("username", flat=True)),
     }
+
+
+@shared_task(name="tenants.deleting_sweep", acks_late=True, ignore_result=True)
+def tenants_deleting_sweep_task() -> int:
+    """Drop the tenants whose deletion grace period has passed (beat runs this hourly)."""
+    from tenants.services import tenants_deleting_sweep
+
+    return tenants_deleting_sweep()

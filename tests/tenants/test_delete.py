@@ -5,18 +5,25 @@ Schema, domains and row go together or not at all."""
 import subprocess
 import uuid
 from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
-from tenants.exceptions import TenantNotDeletable
+from tenants.exceptions import TenantNotDeletable, TenantStateInvalid
 from tenants.models import Domain, Tenant
 from tenants.provisioning import TEMPLATE_SCHEMA
-from tenants.services import tenant_create, tenant_delete
-from tests.conftest import PASSWORD
+from tenants.services import (
+    tenant_create,
+    tenant_delete,
+    tenant_delete_request,
+    tenants_deleting_sweep,
+)
+from tests.conftest import PASSWORD, api_client
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,3 +120,39 @@ def test_migrate_schemas_reports_a_missing_schema_and_migrates_the_others(db, ca
     finally:
         connection.set_schema_to_public()
         Tenant.objects.filter(pk=lost.pk).delete()
+
+
+def test_marked_for_deletion_its_hosts_stop_answering_at_once(db):
+    tenant = _tenant()
+    client = api_client(tenant, f"o@{tenant.subdomain}.test")
+    assert client.get("/api/v1/me").status_code == 200
+    out = StringIO()
+    call_command("tenant_delete", tenant.subdomain, stdout=out)
+    assert "marked for deletion" in out.getvalue()
+    tenant.refresh_from_db()
+    assert tenant.state == Tenant.State.DELETING and tenant.deleting_since is not None
+    assert client.get("/api/v1/me").status_code == 404
+    assert client.get("/").status_code == 404
+    assert schema_exists(tenant.schema_name)  # kept through the grace period
+
+
+def test_the_sweep_drops_only_tenants_past_their_grace_period(db, settings):
+    settings.TENANT_DELETE_GRACE_DAYS = 30
+    due, recent, kept = _tenant(), _tenant(), _tenant()
+    asked = timezone.now()
+    for tenant in (due, recent):
+        tenant_delete_request(tenant=tenant)
+    Tenant.objects.filter(pk=due.pk).update(deleting_since=asked - timedelta(days=31))
+    assert tenants_deleting_sweep(now=asked) == 1
+    assert _gone(due)
+    assert schema_exists(recent.schema_name) and schema_exists(kept.schema_name)
+
+
+def test_delete_now_is_only_for_scratch_tenants(db):
+    tenant = _tenant()
+    with pytest.raises(CommandError, match="not a scratch tenant"):
+        call_command("tenant_delete", tenant.subdomain, "--now", stdout=StringIO())
+    tenant.refresh_from_db()
+    assert tenant.state == Tenant.State.ACTIVE and schema_exists(tenant.schema_name)
+    with pytest.raises(TenantStateInvalid):
+        tenant_delete_request(tenant=Tenant.objects.get(schema_name=TEMPLATE_SCHEMA))
