@@ -36,7 +36,7 @@ def test_sale_on_account_then_the_limits_stop_it(live_app, browser_page, committ
         over = customer_make(name="Trần Văn Quá Hạn", credit_limit_amount=Decimal("100000"),
                              credit_limit_enforced=True)
         opening_balance_set(customer=over, amount=Decimal("150000"), actor=owner)
-        product = product_make("250000", sku="XM01")
+        product_make("250000", sku="XM01")
 
     page, host = browser_page, f"{tenant.subdomain}.localhost:{live_app}"
     errors, outside = [], []
