@@ -222,3 +222,18 @@ def test_a_quantity_that_cannot_be_sold_is_refused_not_a_500(in_acme, acme, quan
     response = _client(acme).post("/sale/", _sale(action="add", product=str(product.pk),
                                                   quantity=quantity), **HTMX)
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("language, approve, banner", [
+    ("vi", "Duyệt đơn bán", "Đã vượt hạn mức công nợ"),
+    ("zh-hant", "核准銷貨", "已超過信用額度")])
+def test_the_screen_in_vietnamese_and_chinese_holds_no_english(in_acme, acme, language,
+                                                              approve, banner):
+    customer = _debtor(limit="100000", receivable="150000")
+    client = web_client(acme, "owner@acme.test")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    html = client.post("/sale/", _sale(action="", pick=str(customer.pk))).content.decode()
+    assert approve in html and banner in html
+    for english in ("Approve sale", "Walk-in", "Lines", "Product", "Quantity", "Paid amount",
+                    "Credit limit", "Add line", "Coins"):
+        assert english not in html, english
