@@ -5,6 +5,7 @@ over it; approval refuses an order whose unpaid part would take the receivable p
 Callers hold the customer's row lock (finance.locks), so the receivable read is current.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from crm.models import Customer
@@ -30,3 +31,37 @@ def credit_limit_over_check(*, customer: Customer) -> None:
     limit = _enforced_limit(customer)
     if limit is not None and customer.receivable_amount > limit:
         raise CustomerOverCreditLimit(limit=limit, receivable=customer.receivable_amount)
+
+
+# An enforced limit is "near" (the counter's amber banner) when less than this share of it
+# is left to sell on account.
+NEAR_SHARE = Decimal("0.2")
+
+
+@dataclass(frozen=True)
+class CreditStanding:
+    """Where a customer stands against the limit, for the counter's banner. `state` is
+    "none" (no limit), "reference" (a limit not enforced), "blocked" (over an enforced
+    limit: no new order), "near" or "ok"; `available` is what can still be sold on
+    account under an enforced limit (None when nothing binds)."""
+
+    state: str
+    limit: Decimal | None
+    receivable: Decimal
+    available: Decimal | None
+
+
+def credit_standing(*, customer: Customer) -> CreditStanding:
+    limit, receivable = customer.credit_limit_amount, customer.receivable_amount
+    if limit is None:
+        return CreditStanding("none", None, receivable, None)
+    if not customer.credit_limit_enforced:
+        return CreditStanding("reference", limit, receivable, None)
+    available = max(limit - receivable, Decimal(0))
+    if receivable > limit:
+        state = "blocked"
+    elif available < limit * NEAR_SHARE:
+        state = "near"
+    else:
+        state = "ok"
+    return CreditStanding(state, limit, receivable, available)

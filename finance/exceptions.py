@@ -22,11 +22,13 @@ class CreditLimitExceeded(FinanceError):
     code, http_status = "credit_limit_exceeded", 409
 
     def __init__(self, *, limit, receivable, amount):
+        # `available`: the most this customer can still buy on account.
         figures = {"credit_limit": _amount(limit), "receivable": _amount(receivable),
-                   "amount": _amount(amount)}
+                   "amount": _amount(amount), "available": _amount(max(limit - receivable, 0))}
         super().__init__(
             _("Credit limit %(credit_limit)s would be exceeded: current receivable "
-              "%(receivable)s, this order adds %(amount)s.") % figures, figures)
+              "%(receivable)s, this order adds %(amount)s; at most %(available)s can be sold "
+              "on account.") % figures, figures)
 
 
 class CustomerOverCreditLimit(FinanceError):

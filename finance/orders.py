@@ -39,6 +39,7 @@ from finance.rules import (
     customer_open_check,
     payment_method_check,
 )
+from saas_platform.money import AMOUNT_LIMIT
 from tenants.current import tenant_current, tenant_money
 
 Book, Kind = LedgerEntry.Book, LedgerEntry.Kind
@@ -111,10 +112,41 @@ def _lines_build(*, lines, customer, actor) -> list[OrderLine]:
             if line.unit_price < 0 or line.unit_price != tenant_money(line.unit_price):
                 raise InvalidFinanceInput(f"lines[{i}].unit_price", _("Not a valid price."))
             price = line.unit_price
+        amount = tenant_money(line.quantity * price)
+        if amount >= AMOUNT_LIMIT:
+            raise InvalidFinanceInput(f"lines[{i}].quantity", _("The amount is too large."))
         built.append(OrderLine(product=line.product, quantity=line.quantity,
-                               unit_price_amount=price,
-                               line_amount=tenant_money(line.quantity * price)))
+                               unit_price_amount=price, line_amount=amount))
+    if sum((line.line_amount for line in built), Decimal(0)) >= AMOUNT_LIMIT:
+        raise InvalidFinanceInput("lines", _("The amount is too large."))
     return built
+
+
+@dataclass(frozen=True)
+class OrderQuote:
+    lines: list[OrderLine]  # unsaved, priced
+    subtotal_amount: Decimal
+    coin_discount_amount: Decimal
+    total_amount: Decimal
+
+
+def order_quote(*, actor, lines: list[LineInput], customer: Customer | None = None,
+                coins_redeem: int = 0) -> OrderQuote:
+    """What these lines cost this customer (the resolved prices, the coins taken off),
+    writing nothing: the counter shows it while the order is built, and order_create
+    prices the order with it."""
+    if coins_redeem < 0 or (coins_redeem and customer is None):
+        raise InvalidFinanceInput("coins_redeem", _("Only a customer can redeem coins."))
+    if coins_redeem > (customer.coins if customer is not None else 0):
+        raise InvalidFinanceInput("coins_redeem", _("The customer has only %(coins)s coins.")
+                                  % {"coins": customer.coins})
+    built = _lines_build(lines=lines, customer=customer, actor=actor)
+    subtotal = sum((line.line_amount for line in built), Decimal(0))
+    discount = tenant_money(coins_redeem * finance_settings().coin_value_amount)
+    if discount > subtotal:
+        raise InvalidFinanceInput("coins_redeem", _("The coins are worth more than the order."))
+    return OrderQuote(lines=built, subtotal_amount=subtotal, coin_discount_amount=discount,
+                      total_amount=subtotal - discount)
 
 
 @transaction.atomic
@@ -165,32 +197,21 @@ def order_create(
                                               prepaid_ok=customer is not None)
     elif payment_method:
         payment_method = payment_method_check(payment_method, field="payment_method")
-    if coins_redeem < 0 or (coins_redeem and customer is None):
-        raise InvalidFinanceInput("coins_redeem", _("Only a customer can redeem coins."))
-    if coins_redeem > (customer.coins if customer is not None else 0):
-        raise InvalidFinanceInput("coins_redeem", _("The customer has only %(coins)s coins.")
-                                  % {"coins": customer.coins})
-
-    built = _lines_build(lines=lines, customer=customer, actor=actor)
-    subtotal = sum((line.line_amount for line in built), Decimal(0))
-    discount = tenant_money(coins_redeem * finance_settings().coin_value_amount)
-    if discount > subtotal:
-        raise InvalidFinanceInput("coins_redeem", _("The coins are worth more than the order."))
-    total = subtotal - discount
-    if paid_amount > total:
+    quote = order_quote(actor=actor, lines=lines, customer=customer, coins_redeem=coins_redeem)
+    if paid_amount > quote.total_amount:
         raise InvalidFinanceInput("paid_amount", _("More than the order's total %(total)s.")
-                                  % {"total": total})
+                                  % {"total": quote.total_amount})
     terms, due = _terms_due(customer, timezone.now().astimezone(tenant_current().timezone).date())
     order = Order.objects.create(
         code=document_code_next(ORDER_PREFIX), customer=customer, branch=branch, channel=channel,
-        department=department, terminal=terminal, subtotal_amount=subtotal,
-        coins_redeemed=coins_redeem, coin_discount_amount=discount, total_amount=total,
-        paid_amount=paid_amount, payment_method=payment_method, note=note,
-        idempotency_key=idempotency_key or None, created_by=actor,
-        payment_terms_days=terms, due_date=due)
-    for line in built:
+        department=department, terminal=terminal, subtotal_amount=quote.subtotal_amount,
+        coins_redeemed=coins_redeem, coin_discount_amount=quote.coin_discount_amount,
+        total_amount=quote.total_amount, paid_amount=paid_amount,
+        payment_method=payment_method, note=note, idempotency_key=idempotency_key or None,
+        created_by=actor, payment_terms_days=terms, due_date=due)
+    for line in quote.lines:
         line.order = order
-    OrderLine.objects.bulk_create(built)
+    OrderLine.objects.bulk_create(quote.lines)
     if approve:
         order = order_approve(order=order, actor=actor)
     return order

@@ -53,6 +53,27 @@ def order_list(*, user: User, customer_id: int | None = None,
     return queryset
 
 
+def order_get(*, user: User, order_id) -> Order:
+    """One order this user may see, with its customer and branch; else Order.DoesNotExist."""
+    return (order_list(user=user).select_related("customer", "branch")
+            .prefetch_related("lines__product").get(pk=order_id))
+
+
+def order_receivable_after(*, order: Order) -> Decimal | None:
+    """The customer's receivable right after this order was approved (None for a walk-in
+    or a draft): the balance of the last receivable entry up to the order's own entries
+    (an order paid in full posts none of its own)."""
+    if order.customer_id is None:
+        return None
+    posted = LedgerEntry.objects.filter(order=order, reverses__isnull=True).order_by("-id")
+    last = posted.values_list("id", flat=True).first()
+    if last is None:
+        return None
+    entry = (LedgerEntry.objects.filter(customer_id=order.customer_id, book=Book.RECEIVABLE,
+                                        id__lte=last).order_by("-id").first())
+    return entry.balance_after if entry is not None else Decimal(0)
+
+
 def voucher_list(*, user: User, customer_id: int | None = None, type: str | None = None,
                  status: str | None = None, purpose: str | None = None) -> QuerySet[Voucher]:
     """The vouchers this user may see; an unknown type, status or purpose filters nothing."""

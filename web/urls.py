@@ -3,7 +3,7 @@
 from django.urls import path
 
 from web.language import language_set
-from web.views import auth, customers
+from web.views import auth, customers, sale
 
 app_name = "web"
 urlpatterns = [
@@ -15,4 +15,7 @@ urlpatterns = [
     path("customers/<int:pk>/", customers.customer_detail, name="customer_detail"),
     path("customers/<int:pk>/debt", customers.customer_debt, name="customer_debt"),
     path("customers/<int:pk>/payments", customers.customer_payment, name="customer_payment"),
+    path("sale/", sale.sale, name="sale"),
+    path("sale/customers", sale.sale_customers, name="sale_customers"),
+    path("sale/<int:pk>/", sale.sale_done, name="sale_done"),
 ]

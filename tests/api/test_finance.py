@@ -63,7 +63,7 @@ def test_refused_approval_saves_nothing_and_names_the_rule(acme, shop):
     assert "payment_method" in missing_method.json()["fields"]
 
 
-def test_credit_limit_error_names_limit_receivable_and_amount(acme, shop):
+def test_credit_limit_error_names_limit_receivable_amount_and_what_is_left(acme, shop):
     owner = api_client(acme, "owner@acme.test")
     with schema_context(acme.schema_name):
         limited = customer_make(credit_limit_amount=Decimal("150000"), credit_limit_enforced=True)
@@ -72,7 +72,7 @@ def test_credit_limit_error_names_limit_receivable_and_amount(acme, shop):
     assert refused.status_code == 409
     assert refused.json()["code"] == "credit_limit_exceeded"
     assert refused.json()["fields"] == {"credit_limit": "150000", "receivable": "100000",
-                                        "amount": "100000"}
+                                        "amount": "100000", "available": "50000"}
     assert "150000" in refused.json()["detail"]
 
 

@@ -18,6 +18,7 @@ SIZES = {
     "export": ["--rows", "200", "--sample", "50"],
     "search": ["--customers", "300", "--repeat", "1", "--baseline-runs", "1"],
     "statements": ["--entries", "2000", "--repeat", "2", "--customers", "20", "--lines", "5"],
+    "pages": ["--customers", "300", "--repeat", "2", "--entries", "5"],
 }
 
 

@@ -22,7 +22,7 @@ def test_adding_up_to_the_limit_passes_one_more_unit_does_not(acme_schema):
     with pytest.raises(CreditLimitExceeded) as refused:
         credit_limit_check(customer=customer, adding=Decimal("50001"))
     assert refused.value.fields == {"credit_limit": "250000", "receivable": "200000",
-                                    "amount": "50001"}
+                                    "amount": "50001", "available": "50000"}
 
 
 @pytest.mark.breaks_money_invariants  # customers made with a receivable, no ledger

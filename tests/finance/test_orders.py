@@ -94,7 +94,7 @@ def test_credit_limit_refuses_and_names_the_figures(acme_schema):
     with pytest.raises(CreditLimitExceeded) as refused:
         order_create(actor=owner, customer=customer, lines=lines(product), approve=True)
     assert refused.value.fields == {"credit_limit": "250000", "receivable": "200000",
-                                    "amount": "100000"}
+                                    "amount": "100000", "available": "50000"}
     assert Order.objects.filter(customer=customer).count() == 1
 
 

@@ -16,6 +16,7 @@ BENCHMARKS = {
     "import": "bench.customer_import",
     "export": "bench.customer_export",
     "statements": "bench.statements",
+    "pages": "bench.pages",
 }
 
 
