@@ -3,7 +3,7 @@ Presentation only; the figures come from the selectors."""
 
 from decimal import Decimal
 
-WIDTH, HEIGHT, LABEL_ROOM = 600, 160, 20
+WIDTH, HEIGHT, LABEL_ROOM, MARGIN = 600, 160, 20, 40  # margin: room for a centred label
 
 
 def bar_chart(points: list[tuple[str, Decimal]], *, label_every: int = 1) -> dict:
@@ -19,7 +19,9 @@ def bar_chart(points: list[tuple[str, Decimal]], *, label_every: int = 1) -> dic
             "x": round(n * slot + slot * 0.15, 1), "width": round(slot * 0.7, 1),
             "y": round(HEIGHT - height, 1), "height": round(height, 1),
             "text_x": round(n * slot + slot / 2, 1),
-            "show_label": n % label_every == 0 or n == len(points) - 1,
+            # Counted from the newest bar, so the last one is always labelled.
+            "show_label": (len(points) - 1 - n) % label_every == 0,
         })
     return {"bars": bars, "width": WIDTH, "height": HEIGHT + LABEL_ROOM,
+            "view_box": f"{-MARGIN} 0 {WIDTH + 2 * MARGIN} {HEIGHT + LABEL_ROOM}",
             "baseline": HEIGHT, "label_y": HEIGHT + LABEL_ROOM - 4}
