@@ -212,6 +212,8 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/customers/"
 LOGIN_FAILURES_PER_MINUTE = env_int("LOGIN_FAILURES_PER_MINUTE", 10)
+# One-time login links from the public host to a tenant host (tenants/login_links.py).
+LOGIN_LINK_SECONDS = env_int("LOGIN_LINK_SECONDS", 60)
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

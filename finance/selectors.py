@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db.models import F, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -289,17 +290,9 @@ def daily_report(*, branch: Branch, day: datetime.date) -> dict:
     unapproved = orders.filter(approved_at__isnull=False, status=Order.Status.CANCELLED,
                                cancelled_at__date=day)
     receipts: dict[str, Decimal] = defaultdict(Decimal)
-    vouchers = Voucher.objects.filter(branch=branch, type=Voucher.Type.RECEIPT)
-    for documents, sign, amount in (
-            (approved.exclude(paid_amount=0), 1, "paid_amount"),
-            (unapproved.exclude(paid_amount=0), -1, "paid_amount"),
-            (vouchers.filter(created_at__date=day), 1, "amount"),
-            (vouchers.filter(status=Voucher.Status.CANCELLED, cancelled_at__date=day), -1,
-             "amount")):
-        method_field = "payment_method" if amount == "paid_amount" else "method"
-        for method, total_amount in documents.values_list(method_field).annotate(
-                s=Sum(amount)).order_by():
-            receipts[method] += sign * total_amount
+    for _day, _branch, method, amount in receipt_movements(branch_ids=[branch.pk],
+                                                            first=day, last=day):
+        receipts[method] += amount
     entries = LedgerEntry.objects.filter(branch=branch, created_at__date=day)
     Kind = LedgerEntry.Kind
 
@@ -328,6 +321,30 @@ def daily_report(*, branch: Branch, day: datetime.date) -> dict:
         "prepaid_in": total(Q(book=Book.PREPAID) & posted_or_reversed(Q(amount__gt=0))),
         "prepaid_out": -total(Q(book=Book.PREPAID) & posted_or_reversed(Q(amount__lt=0))),
     }
+
+
+def receipt_movements(*, branch_ids, first: datetime.date, last: datetime.date):
+    """(day, branch, method, signed amount) of the money received in `branch_ids` from
+    `first` to `last` (days of the active time zone), the daily report's rule: counter
+    payments of orders on their approval day, receipts on their day, each counted back on
+    the day it was cancelled."""
+    days = (first, last)
+    orders = Order.objects.filter(branch_id__in=branch_ids).exclude(paid_amount=0)
+    receipts = Voucher.objects.filter(branch_id__in=branch_ids, type=Voucher.Type.RECEIPT)
+    cancelled_orders = orders.filter(approved_at__isnull=False, status=Order.Status.CANCELLED)
+    for documents, moment, method_field, amount, sign in (
+            (orders.filter(approved_at__date__range=days), "approved_at", "payment_method",
+             "paid_amount", 1),
+            (cancelled_orders.filter(cancelled_at__date__range=days), "cancelled_at",
+             "payment_method", "paid_amount", -1),
+            (receipts.filter(created_at__date__range=days), "created_at", "method", "amount", 1),
+            (receipts.filter(status=Voucher.Status.CANCELLED, cancelled_at__date__range=days),
+             "cancelled_at", "method", "amount", -1)):
+        rows = (documents.annotate(day=TruncDate(moment)).values_list("day", "branch_id",
+                                                                      method_field)
+                .annotate(s=Sum(amount)).order_by())
+        for day, branch_id, method, total_amount in rows:
+            yield day, branch_id, method, sign * total_amount
 
 
 def payment_method_choices() -> list[tuple[str, str]]:

@@ -31,7 +31,9 @@ def live_app(committed_tenant):
     """gunicorn serving the test database; yields its base port."""
     port = _free_port()
     parts = urlsplit(os.environ["DATABASE_URL"])
-    env = {**os.environ, "SITE_PORT": str(port), "PORT": str(port),
+    # SIGNUP_POOL_LOW_WATER -1: a signup through this server hands no pool refill to the
+    # broker (a worker that a later test starts would first build the 25-schema default).
+    env = {**os.environ, "SITE_PORT": str(port), "PORT": str(port), "SIGNUP_POOL_LOW_WATER": "-1",
            "DATABASE_URL": urlunsplit(parts._replace(path=f"/{connection.settings_dict['NAME']}"))}
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
                    cwd=ROOT, env=env, check=True)

@@ -1,5 +1,5 @@
 """Formatting only: amounts in the tenant's currency and the page's language, times in
-the tenant's time zone."""
+the tenant's time zone; the main navigation the user may follow."""
 
 from decimal import Decimal
 
@@ -8,6 +8,7 @@ from django.utils import formats, numberformat, timezone
 
 from saas_platform.money import decimals
 from tenants.current import tenant_current
+from web.navigation import main_navigation
 
 register = template.Library()
 
@@ -36,3 +37,8 @@ def local_time(moment) -> str:
         return ""
     local = timezone.localtime(moment, tenant_current().timezone)
     return formats.date_format(local, "SHORT_DATETIME_FORMAT")
+
+
+@register.inclusion_tag("web/navigation.html", takes_context=True)
+def main_nav(context) -> dict:
+    return {"items": main_navigation(context["user"]), "current": context.get("nav")}

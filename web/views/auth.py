@@ -1,5 +1,6 @@
 """Log in and out on a tenant host: Django's session (host-only cookie), CSRF on, the
-one login throttle of saas_platform.login_throttle."""
+one login throttle of saas_platform.login_throttle; the one-time login link that signup
+on the public host sends the new owner to (tenants.login_links)."""
 
 from django import forms
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from saas_platform.login_throttle import LoginThrottled, login_allowed_check
+from tenants.login_links import LoginLinkInvalid, login_link_redeem
 
 
 class LoginForm(forms.Form):
@@ -31,11 +33,6 @@ def _next_url(request) -> str:
                                        require_https=request.is_secure()):
         return target
     return settings.LOGIN_REDIRECT_URL
-
-
-def home(request):
-    """`/`: the customers for a member, the login page for a visitor."""
-    return redirect("web:customer_list" if request.user.is_authenticated else "web:login")
 
 
 @sensitive_post_parameters("password")
@@ -71,3 +68,15 @@ def login_view(request):
 def logout_view(request):
     logout(request)
     return redirect("web:login")
+
+
+@never_cache
+def login_link(request, token: str):
+    """Spend a one-time link: logged in and on the dashboard, or told to log in."""
+    try:
+        user = login_link_redeem(token=token)
+    except LoginLinkInvalid as error:
+        return render(request, "web/login_link_refused.html", {"message": error.message},
+                      status=error.http_status)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("web:home")
