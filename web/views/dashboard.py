@@ -3,16 +3,11 @@ is their branch's daily report); a visitor is sent to the login page."""
 
 from django.shortcuts import redirect, render
 from django.utils import formats
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from finance.dashboard import dashboard_get
+from finance.statement_formats import bucket_labels
 from web.charts import bar_chart
-
-
-def _aging_labels() -> dict[str, str]:
-    return {"0_30": _("0–30 days"), "31_60": _("31–60 days"), "61_90": _("61–90 days"),
-            "90_plus": _("Over 90 days")}
 
 
 @require_GET
@@ -22,7 +17,7 @@ def dashboard(request):
     figures = dashboard_get(user=request.user)
     context = {"nav": "dashboard", **figures}
     if figures["kind"] == "full":
-        labels = _aging_labels()
+        labels = bucket_labels()
         context["aging_rows"] = [{"label": labels[bucket], "amount": amount}
                                  for bucket, amount in figures["aging"].items()]
         context["aging_chart"] = bar_chart([(labels[bucket], amount)
