@@ -21,6 +21,7 @@ from crm.models import (
     Customer,
     CustomerAudit,
     CustomerDepartment,
+    CustomerGroup,
     StaffBranch,
     Terminal,
 )
@@ -185,6 +186,17 @@ def customer_visible_by_code(*, user: User, code: str) -> Customer | None:
         return None
     visible = customer_visible(user)
     return visible.filter(code=code).first() or visible.filter(code=code.upper()).first()
+
+
+def customer_form_choices(*, user: User) -> dict[str, list[tuple[int, str]]]:
+    """(id, label) choices of the customer form and the list's filters: customer groups,
+    active staff (owners), the branches the user sees."""
+    return {
+        "groups": list(CustomerGroup.objects.order_by("name").values_list("id", "name")),
+        "owners": list(User.objects.filter(is_active=True).order_by("username")
+                       .values_list("id", "username")),
+        "branches": list(branch_visible(user).order_by("name").values_list("id", "name")),
+    }
 
 
 def customer_list_annotate(qs: QuerySet[Customer]) -> QuerySet[Customer]:

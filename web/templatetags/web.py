@@ -1,11 +1,14 @@
 """Formatting only: amounts in the tenant's currency and the page's language, times in
 the tenant's time zone."""
 
+import uuid
 from decimal import Decimal
 
 from django import template
+from django.core.exceptions import FieldDoesNotExist
 from django.utils import formats, numberformat, timezone
 
+from crm.models import Customer
 from saas_platform.money import decimals
 from tenants.current import tenant_current
 
@@ -36,3 +39,26 @@ def local_time(moment) -> str:
         return ""
     local = timezone.localtime(moment, tenant_current().timezone)
     return formats.date_format(local, "SHORT_DATETIME_FORMAT")
+
+
+@register.simple_tag
+def new_token() -> str:
+    """A fresh form token (one per rendered form: a double tap sends the same one)."""
+    return str(uuid.uuid4())
+
+
+@register.filter
+def customer_field_label(name: str) -> str:
+    """A customer field's name in words (the audit tab's changes)."""
+    try:
+        return str(Customer._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+@register.filter
+def local_date(moment) -> str:
+    if moment is None:
+        return ""
+    return formats.date_format(timezone.localtime(moment, tenant_current().timezone),
+                               "SHORT_DATE_FORMAT")
