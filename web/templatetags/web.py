@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import formats, numberformat, timezone
+from django.utils.translation import gettext as _
 
 from crm.models import Customer
 from saas_platform.money import decimals
@@ -62,3 +63,17 @@ def local_date(moment) -> str:
         return ""
     return formats.date_format(timezone.localtime(moment, tenant_current().timezone),
                                "SHORT_DATE_FORMAT")
+
+
+@register.filter
+def customer_field_value(value, name: str) -> str:
+    """An audited value in words: a choice's label, yes/no; others as recorded."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    try:
+        field = Customer._meta.get_field(name)
+    except FieldDoesNotExist:
+        return str(value)
+    return str(dict(field.choices).get(value, value)) if field.choices else str(value)

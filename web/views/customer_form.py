@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
 
 from crm import selectors as crm_selectors
 from crm import services as crm_services
@@ -44,6 +45,11 @@ def _service_fields(request, form: CustomerForm, *, creating: bool) -> dict:
     return data
 
 
+def _go(request, url: str):
+    """To the saved customer's page: htmx is told to load it as a page, not to swap it."""
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
 def _render(request, form, customer=None, status=200):
     context = {"form": form, "customer": customer, "nav": "customers"}
     template = "web/customer_form.html"
@@ -63,7 +69,7 @@ def customer_create(request):
         token = form.cleaned_data["token"]
         done = token_claim(token)
         if done:
-            return redirect(done)
+            return _go(request, done)
         if done is None:
             fields = _service_fields(request, form, creating=True)
             if not form.errors:
@@ -74,7 +80,7 @@ def customer_create(request):
                 else:
                     url = reverse("web:customer_detail", args=[customer.pk])
                     token_done(token, url)
-                    return redirect(url)
+                    return _go(request, url)
             token_release(token)
         else:
             form.add_error(None, _("This form is already being saved."))
@@ -101,7 +107,7 @@ def customer_edit(request, pk: int):
             except DomainError as error:
                 form_errors_add(error, form, {"referrer": "referrer_phone"})
             else:
-                return redirect("web:customer_detail", pk=customer.pk)
+                return _go(request, reverse("web:customer_detail", args=[customer.pk]))
     return _render(request, form, customer, status=422)
 
 
