@@ -188,7 +188,8 @@ def test_the_customer_page_on_a_tablet(live_app, browser_page, committed_tenant)
                    page.get_by_role("button", name="Adjust debt"),
                    page.get_by_role("tab", name="Debt"), page.get_by_label("Amount")):
         assert target.bounding_box()["height"] >= 44
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e => !e.closest('.table-wrap') && e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ':' + Math.round(e.getBoundingClientRect().right))""")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), wide
     page.get_by_role("tab", name="Purchase history").click()
     expect(page).to_have_url(re.compile(r"/purchases$"))
     expect(page.get_by_role("tab", name="Purchase history")).to_have_attribute(
