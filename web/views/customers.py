@@ -96,13 +96,14 @@ def customer_list(request):
         "first_query": first_query,
         "ordering": raw_ordering,
         "sorts": _sort_links(request.GET, raw_ordering),
-        "filter_form": CustomerFilterForm(request.GET, user=request.user),
         "can_create": request.user.has_perm("crm.add_customer"),
         "nav": "customers",
     }
     template = "web/customer_list.html"
     if fragment_wanted(request):
-        template += "#results"
+        template += "#results"  # the filter form stays as it is on the page
+    else:
+        context["filter_form"] = CustomerFilterForm(request.GET, user=request.user)
     return render(request, template, context)
 
 
