@@ -195,11 +195,11 @@ def customer_page(request, customer, tab: str, *, forms_=None, status=200, parti
     elif tab == "audit":
         context["page"] = _paginate(request, crm_selectors.customer_audit_list(
             customer=customer).order_by("-at", "-id"))
+    if "receipt_voucher" not in context and request.GET.get("receipt", "").isdigit():
+        context["receipt_voucher"] = finance_selectors.voucher_list(
+            user=request.user, customer_id=customer.pk).filter(
+            pk=int(request.GET["receipt"]), type=Voucher.Type.RECEIPT).first()
     if tab == "debt":
-        if "receipt_voucher" not in context and request.GET.get("receipt", "").isdigit():
-            context["receipt_voucher"] = finance_selectors.voucher_list(
-                user=request.user, customer_id=customer.pk).filter(
-                pk=int(request.GET["receipt"]), type=Voucher.Type.RECEIPT).first()
         if can["pay"]:
             context["form"] = forms_.get("payment") or PaymentForm()
         if can["adjust"]:
