@@ -14,9 +14,20 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from crm.exceptions import CustomerUnknown
-from crm.models import Branch, Customer, CustomerAudit, StaffBranch
+from crm.exceptions import CrmError, CustomerNameTaken, CustomerPhoneTaken, CustomerUnknown
+from crm.models import (
+    Branch,
+    Contact,
+    Customer,
+    CustomerAudit,
+    CustomerDepartment,
+    CustomerGroup,
+    StaffBranch,
+    Terminal,
+)
+from crm.normalize import InvalidPhone, name_key, phone_normalize
 from crm.search import customer_search_filter
+from tenants.current import tenant_current
 
 
 class CustomerRef(NamedTuple):
@@ -122,6 +133,70 @@ def customer_can_edit(user: User, customer: Customer) -> bool:
     if customer.owner_id in (None, user.id):
         return True
     return user.has_perm("crm.change_other_owner_customer")
+
+
+def customer_ref_shown(user: User | None, ref: CustomerRef) -> CustomerRef | None:
+    """`ref` when the user may see that customer, else None: a "taken" answer names the
+    holder of a name or phone only to those who may see it."""
+    if user is None or not customer_visible(user).filter(pk=ref.id).exists():
+        return None
+    return ref
+
+
+def customer_duplicates(*, user: User, name: str = "", phone: str = "",
+                        exclude_id: int | None = None) -> list[CrmError]:
+    """The "taken" errors saving this name or phone would meet (the save's own checks:
+    same name key, same normalised phone of an active customer), each naming the holder
+    only when the user may see it. For the form's warning as the user types."""
+    exclude = [exclude_id] if exclude_id else []
+    found: list[CrmError] = []
+    key = name_key(name) if name and name.strip() else ""
+    if key:
+        ref = customer_name_conflicts([key], exclude_ids=exclude).get(key)
+        if ref is not None:
+            found.append(CustomerNameTaken(customer_ref_shown(user, ref)))
+    if phone and phone.strip():
+        try:
+            normalized = phone_normalize(phone, tenant_current().region)
+        except InvalidPhone:
+            normalized = ""
+        ref = customer_phone_conflicts([normalized], exclude_ids=exclude).get(normalized)
+        if ref is not None:
+            found.append(CustomerPhoneTaken(customer_ref_shown(user, ref)))
+    return found
+
+
+def customer_info(*, user: User, customer: Customer) -> dict:
+    """The Info tab's records: contacts, departments, terminals, the parent company and
+    the subsidiaries the user may see."""
+    visible = customer_visible(user)
+    return {
+        "contacts": list(Contact.objects.filter(customer=customer)),
+        "departments": list(CustomerDepartment.objects.filter(customer=customer)),
+        "terminals": list(Terminal.objects.filter(customer=customer)),
+        "parent": visible.filter(pk=customer.parent_id).first() if customer.parent_id else None,
+        "subsidiaries": list(visible.filter(parent=customer).order_by("code")[:50]),
+    }
+
+
+def customer_visible_by_code(*, user: User, code: str) -> Customer | None:
+    """A visible customer by its code (case as typed, then upper case), else None."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    visible = customer_visible(user)
+    return visible.filter(code=code).first() or visible.filter(code=code.upper()).first()
+
+
+def customer_form_choices(*, user: User) -> dict[str, list[tuple[int, str]]]:
+    """(id, label) choices of the customer form and the list's filters: customer groups,
+    active staff (owners), the branches the user sees."""
+    return {
+        "groups": list(CustomerGroup.objects.order_by("name").values_list("id", "name")),
+        "owners": list(User.objects.filter(is_active=True).order_by("username")
+                       .values_list("id", "username")),
+        "branches": list(branch_visible(user).order_by("name").values_list("id", "name")),
+    }
 
 
 def customer_list_annotate(qs: QuerySet[Customer]) -> QuerySet[Customer]:

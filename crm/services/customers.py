@@ -32,6 +32,7 @@ from crm.selectors import (
     customer_code_conflicts,
     customer_name_conflicts,
     customer_phone_conflicts,
+    customer_ref_shown,
     customer_visible,
 )
 from crm.staff import staff_primary_branch
@@ -125,9 +126,7 @@ def _check_unique(customer: Customer, actor: User | None = None) -> None:
     exclude = [customer.id] if customer.id else []
 
     def shown(ref):
-        if actor is None or not customer_visible(actor).filter(pk=ref.id).exists():
-            return None
-        return ref
+        return customer_ref_shown(actor, ref)
 
     taken = customer_name_conflicts([customer.name_key], exclude_ids=exclude)
     if taken:
@@ -322,6 +321,19 @@ def customer_reactivate(*, actor: User, customer: Customer, note: str = "") -> C
                        CustomerAudit.Action.REACTIVATE, note)
 
 
+def customer_delete_blockers(customer: Customer) -> list[str]:
+    """Why this customer may not be deleted (empty: it may): finance's guards (orders,
+    ledger entries, prices) and other customers pointing at it."""
+    reasons = hooks.customer_delete_blockers(customer)
+    pointers = (Customer.objects.filter(referrer=customer).exists()
+                or Customer.objects.filter(parent=customer).exists()
+                or Customer.objects.filter(merged_into=customer).exists())
+    if pointers:
+        reasons.append(_("Other customers name it as referrer, parent company or merge "
+                         "survivor."))
+    return reasons
+
+
 @transaction.atomic
 def customer_delete(*, actor: User, customer: Customer) -> None:
     """Only a customer that never ordered, has no ledger entry and no agreement price
@@ -331,13 +343,7 @@ def customer_delete(*, actor: User, customer: Customer) -> None:
     if not actor.has_perm("crm.delete_customer"):
         raise CustomerEditForbidden(_("You may not delete customers."))
     _require_edit(actor, customer)
-    reasons = hooks.customer_delete_blockers(customer)
-    pointers = (Customer.objects.filter(referrer=customer).exists()
-                or Customer.objects.filter(parent=customer).exists()
-                or Customer.objects.filter(merged_into=customer).exists())
-    if pointers:
-        reasons.append(_("Other customers name it as referrer, parent company or merge "
-                         "survivor."))
+    reasons = customer_delete_blockers(customer)
     if reasons:
         raise CustomerDeleteBlocked(_("Customer %(code)s cannot be deleted: %(reasons)s")
                                     % {"code": customer.code, "reasons": " ".join(reasons)})

@@ -1,36 +1,30 @@
-"""The customer screens: the list (search as you type, keyset pages), the customer page
-with its Info and Debt tabs, and Record payment. Reads through crm/finance selectors,
-the payment through finance.vouchers.payment_record."""
+"""The customer screens: the list (search as you type, the API's filters and orderings,
+keyset pages), the customer page with its tabs (each its own URL), and Record payment.
+Reads through crm/finance selectors, the payment through finance.vouchers.payment_record;
+the other actions are in web.views.customer_actions, the form in web.views.customer_form."""
 
-import uuid
-
-from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import reswap, retarget
+from django.views.decorators.http import require_GET
 
 from crm import selectors as crm_selectors
+from crm import services as crm_services
 from crm.models import Customer
 from finance import selectors as finance_selectors
-from finance import vouchers
 from finance.models import LedgerEntry, Order, Voucher
-from saas_platform.errors import DomainError
-from saas_platform.money import InvalidAmount, amount_parse
-from tenants.current import tenant_current
-from web.errors import form_errors
+from web.forms import CustomerFilterForm, DebtAdjustForm, PaymentForm, PrepaidForm
 from web.keyset import keyset_page
 
 PAGE_SIZE = 20
 DEFAULT_ORDERING = "-created"
 
 
-def _customer(request, pk) -> Customer:
+def customer_or_404(request, pk) -> Customer:
     """A customer this user may see; any other is a 404 (its existence is not revealed)."""
     try:
         return crm_selectors.customer_get(user=request.user, customer_id=pk)
@@ -38,10 +32,27 @@ def _customer(request, pk) -> Customer:
         raise Http404 from None
 
 
-def _fragment(request) -> bool:
+def fragment_wanted(request) -> bool:
     """htmx asks for the part it swaps; a history restore or a boosted link, the page."""
     htmx = request.htmx
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def _sort_links(params, ordering: str) -> dict[str, dict]:
+    """Per sortable column: the list's URL sorted by it (the other direction when it is
+    the current one) and its aria-sort."""
+    links = {}
+    for name in crm_selectors.CUSTOMER_ORDERINGS:
+        query = params.copy()
+        query.pop("cursor", None)
+        current = ordering.lstrip("-") == name
+        descending = ordering.startswith("-")
+        query["ordering"] = name if current and descending else f"-{name}" if current else name
+        links[name] = {
+            "query": query.urlencode(),
+            "aria": ("descending" if descending else "ascending") if current else None,
+        }
+    return links
 
 
 @require_GET
@@ -84,127 +95,145 @@ def customer_list(request):
         "next_query": next_query,
         "first_query": first_query,
         "ordering": raw_ordering,
+        "sorts": _sort_links(request.GET, raw_ordering),
+        "can_create": request.user.has_perm("crm.add_customer"),
         "nav": "customers",
     }
     template = "web/customer_list.html"
-    if _fragment(request):
-        template += "#results"
+    if fragment_wanted(request):
+        template += "#results"  # the filter form stays as it is on the page
+    else:
+        context["filter_form"] = CustomerFilterForm(request.GET, user=request.user)
     return render(request, template, context)
 
 
-class PaymentForm(forms.Form):
-    """Shapes the fields; every rule is the service's (amounts, methods, prepaid)."""
-
-    amount = forms.CharField(
-        label=gettext_lazy("Amount"),
-        max_length=32,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-    )
-    method = forms.ChoiceField(label=gettext_lazy("Method"))
-    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=500)
-    token = forms.UUIDField(widget=forms.HiddenInput)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["method"].choices = finance_selectors.payment_method_choices()
-        if not self.is_bound:
-            self.initial.setdefault("token", uuid.uuid4())
-
-    def clean_amount(self):
-        try:
-            return amount_parse(self.cleaned_data["amount"], tenant_current().currency)
-        except InvalidAmount:
-            raise forms.ValidationError(_("Not a valid amount.")) from None
+# The customer page's tabs: name -> (label, URL name, the permission it needs).
+TABS = {
+    "info": (gettext_lazy("Info"), "web:customer_detail", "crm.view_customer"),
+    "debt": (gettext_lazy("Debt"), "web:customer_debt", "finance.view_voucher"),
+    "purchases": (gettext_lazy("Purchase history"), "web:customer_purchases",
+                  "finance.view_order"),
+    "prepaid": (gettext_lazy("Prepaid"), "web:customer_prepaid", "finance.view_voucher"),
+    "coins": (gettext_lazy("Coins"), "web:customer_coins", "finance.view_voucher"),
+    "audit": (gettext_lazy("Audit"), "web:customer_audit", "crm.view_customer"),
+}
+TAB_PAGE_SIZE = 50
+BOOKS = {"debt": LedgerEntry.Book.RECEIVABLE, "prepaid": LedgerEntry.Book.PREPAID,
+         "coins": LedgerEntry.Book.COINS}
 
 
 def _tabs(customer, user) -> list[dict]:
-    tabs = [
-        {
-            "name": "info",
-            "label": _("Info"),
-            "url": reverse("web:customer_detail", args=[customer.pk]),
-        }
-    ]
-    if user.has_perm("finance.view_voucher"):
-        tabs.append(
-            {
-                "name": "debt",
-                "label": _("Debt"),
-                "url": reverse("web:customer_debt", args=[customer.pk]),
-            }
-        )
-    return tabs
+    return [{"name": name, "label": label, "url": reverse(url_name, args=[customer.pk])}
+            for name, (label, url_name, perm) in TABS.items() if user.has_perm(perm)]
 
 
-def _page(request, customer, tab: str, *, form=None, status=200, partial=None):
+def _paginate(request, queryset):
+    return Paginator(queryset, TAB_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _entry_rows(request, customer, book) -> tuple:
+    """One page of a book's entries, newest first, with the labels of their documents."""
+    types = {**dict(LedgerEntry.Kind.choices), **dict(Voucher.Type.choices)}
+    statuses = {**dict(Order.Status.choices), **dict(Voucher.Status.choices)}
+    page = _paginate(request, finance_selectors.customer_entries_list(
+        customer=customer, book=book).reverse())
+    rows = [finance_selectors.ledger_row(e) for e in page]
+    for row in rows:
+        row["type_label"] = types.get(row["type"], row["type"])
+        row["status_label"] = statuses.get(row["status"], row["status"])
+    return page, rows
+
+
+def abilities(user, customer) -> dict:
+    """What this user may do on this customer's page (hidden when not), and the reasons
+    the rules forbid an action right now (shown on its disabled button)."""
+    can_edit = crm_selectors.customer_can_edit(user, customer)
+    active = customer.status == Customer.Status.ACTIVE
+    return {
+        "pay": user.has_perm("finance.add_voucher"),
+        "adjust": user.has_perm("finance.adjust_debt"),
+        "write_off": user.has_perm("finance.write_off_debt"),
+        "cancel": user.has_perm("finance.cancel_voucher"),
+        "topup": user.has_perm("finance.add_voucher"),
+        "topup_blocked": "" if customer.prepaid_allowed else _(
+            "This customer may not keep a prepaid balance."),
+        "refund": user.has_perm("finance.refund_prepaid"),
+        "edit": can_edit,
+        "deactivate": can_edit and active,
+        "deactivate_blockers": crm_services.customer_deactivate_blockers(customer)
+        if can_edit and active else [],
+        "reactivate": can_edit and not active,
+        "reactivate_blockers": crm_services.customer_reactivate_blockers(customer)
+        if can_edit and not active else [],
+        "delete": can_edit and user.has_perm("crm.delete_customer"),
+        "delete_blockers": crm_services.customer_delete_blockers(customer)
+        if can_edit and user.has_perm("crm.delete_customer") else [],
+    }
+
+
+def customer_page(request, customer, tab: str, *, forms_=None, status=200, partial=None,
+                  extra=None):
+    """The customer page on one tab; `forms_` are bound forms to show with their errors."""
+    can = abilities(request.user, customer)
     context = {
         "customer": customer,
         "tab": tab,
         "nav": "customers",
         "tabs": _tabs(customer, request.user),
-        "can_pay": request.user.has_perm("finance.add_voucher"),
+        "can": can,
+        "can_pay": can["pay"],
+        **(extra or {}),
     }
+    forms_ = forms_ or {}
+    if tab == "info":
+        context.update(crm_selectors.customer_info(user=request.user, customer=customer))
+    elif tab in BOOKS:
+        context["page"], context["entries"] = _entry_rows(request, customer, BOOKS[tab])
+    elif tab == "purchases":
+        context["page"] = _paginate(
+            request, finance_selectors.customer_purchases_list(customer=customer))
+    elif tab == "audit":
+        context["page"] = _paginate(request, crm_selectors.customer_audit_list(
+            customer=customer).order_by("-at", "-id"))
+    if "receipt_voucher" not in context and request.GET.get("receipt", "").isdigit():
+        context["receipt_voucher"] = finance_selectors.voucher_list(
+            user=request.user, customer_id=customer.pk).filter(
+            pk=int(request.GET["receipt"]), type=Voucher.Type.RECEIPT).first()
     if tab == "debt":
-        types = {**dict(LedgerEntry.Kind.choices), **dict(Voucher.Type.choices)}
-        statuses = {**dict(Order.Status.choices), **dict(Voucher.Status.choices)}
-        rows = [
-            finance_selectors.ledger_row(e)
-            for e in finance_selectors.customer_entries_list(customer=customer)
-        ]
-        for row in rows:
-            row["type_label"] = types.get(row["type"], row["type"])
-            row["status_label"] = statuses.get(row["status"], row["status"])
-        context["entries"] = rows[::-1]  # newest first, as the seed's debt tab
-        if context["can_pay"]:
-            context["form"] = form or PaymentForm()
+        if can["pay"]:
+            context["form"] = forms_.get("payment") or PaymentForm()
+        if can["adjust"]:
+            context["adjust_form"] = forms_.get("adjust") or DebtAdjustForm(
+                write_off=can["write_off"])
+    if tab == "prepaid":
+        if can["topup"]:
+            context["topup_form"] = forms_.get("topup") or PrepaidForm(prefix="topup")
+        if can["refund"]:
+            context["refund_form"] = forms_.get("refund") or PrepaidForm(prefix="refund")
     template = "web/customer_detail.html"
     if partial:
         template += f"#{partial}"
-    elif _fragment(request):
+    elif fragment_wanted(request):
         template += "#customer"
     return render(request, template, context, status=status)
 
 
-@require_GET
-@login_required
-@permission_required("crm.view_customer", raise_exception=True)
-def customer_detail(request, pk: int):
-    return _page(request, _customer(request, pk), "info")
+def _tab_view(tab: str):
+    perm = TABS[tab][2]
+
+    @require_GET
+    @login_required
+    @permission_required(perm, raise_exception=True)
+    def view(request, pk: int):
+        return customer_page(request, customer_or_404(request, pk), tab)
+
+    view.__name__ = f"customer_{tab}"
+    return view
 
 
-@require_GET
-@login_required
-@permission_required("finance.view_voucher", raise_exception=True)
-def customer_debt(request, pk: int):
-    return _page(request, _customer(request, pk), "debt")
-
-
-@require_POST
-@login_required
-def customer_payment(request, pk: int):
-    if not request.user.has_perm("finance.add_voucher"):
-        raise PermissionDenied
-    customer = _customer(request, pk)
-    form = PaymentForm(request.POST)
-    if form.is_valid():
-        try:
-            vouchers.payment_record(
-                customer=customer,
-                amount=form.cleaned_data["amount"],
-                method=form.cleaned_data["method"],
-                note=form.cleaned_data["note"],
-                actor=request.user,
-                idempotency_key=f"web:{form.cleaned_data['token']}",
-            )
-        except DomainError as error:
-            for field, messages in form_errors(error, form.fields).items():
-                for message in messages:
-                    form.add_error(None if field == "__all__" else field, message)
-        else:
-            if not request.htmx:
-                return redirect("web:customer_debt", pk=customer.pk)
-            return _page(request, _customer(request, pk), "debt")
-    if request.htmx:
-        response = _page(request, customer, "debt", form=form, status=422, partial="payment_form")
-        return reswap(retarget(response, "#payment-form"), "outerHTML")
-    return _page(request, customer, "debt", form=form, status=422)
+customer_detail = _tab_view("info")
+customer_debt = _tab_view("debt")
+customer_purchases = _tab_view("purchases")
+customer_prepaid = _tab_view("prepaid")
+customer_coins = _tab_view("coins")
+customer_audit = _tab_view("audit")
