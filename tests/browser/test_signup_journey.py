@@ -6,12 +6,16 @@ may keep the folder as an artefact)."""
 
 import re
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
+from finance.catalogue import product_create
+from finance.models import Order, Voucher
 from tenants.models import Tenant
 from tests.conftest import PASSWORD
 
@@ -112,3 +116,67 @@ def test_the_same_screens_in_traditional_chinese(live_app, browser_page):
     _shot(page, "signup-dashboard-zh-hant")
     assert outside == []
     assert errors == [], errors
+
+
+def test_first_day_signup_first_customer_sale_on_account_then_its_payment(
+        live_app, browser_page):
+    """Issue 11's whole journey: signup on the public page -> logged in -> first customer ->
+    a sale on account -> a payment -> the PT code and the new balance on the Debt tab."""
+    page, subdomain = browser_page, f"shop-{uuid.uuid4().hex[:8]}"
+    public, tenant_host = f"localhost:{live_app}", f"{subdomain}.localhost:{live_app}"
+    errors, outside = _watch(page, {public, tenant_host})
+
+    page.goto(f"http://{public}/")
+    form = page.locator("#signup-form")
+    form.get_by_label("Business name").fill("Tạp hoá Bình Minh")
+    form.get_by_label("Subdomain").fill(subdomain)
+    form.get_by_label("E-mail").fill(f"owner@{subdomain}.test")
+    form.get_by_label("Password").fill(PASSWORD)
+    form.get_by_label("Currency").select_option("VND")
+    form.get_by_label("Language").select_option("en")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page).to_have_url(f"http://{tenant_host}/", timeout=SIGNUP_WAIT_MS)
+
+    # The shop's one product (products get their screen in part 2 of the web app).
+    tenant = Tenant.objects.get(subdomain=subdomain)
+    with schema_context(tenant.schema_name):
+        product_create(sku="GAO5", name="Gạo 5 kg", unit="bao",
+                       list_price_amount=Decimal("120000"))
+
+    nav = page.get_by_role("navigation", name="Main navigation")
+    nav.get_by_role("link", name="Customers").click()
+    page.get_by_role("link", name="New customer").click()
+    page.get_by_label("Name", exact=True).fill("Lê Thị Hồng Nhung")
+    page.get_by_label("Phone", exact=True).fill("0912 345 678")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("h1")).to_have_text("Lê Thị Hồng Nhung")
+
+    nav.get_by_role("link", name="Sale").click()
+    page.get_by_label("Find a customer").press_sequentially("hong nhung", delay=40)
+    page.locator("#picker-results").get_by_role(
+        "button", name=re.compile("Lê Thị Hồng Nhung")).click()
+    expect(page.locator("#picked-name")).to_have_text("Lê Thị Hồng Nhung")
+    page.get_by_label("Product").select_option(label="GAO5 · Gạo 5 kg")
+    page.get_by_label("Quantity").fill("3")
+    page.get_by_role("button", name="Add line").click()
+    expect(page.locator("#sale-total")).to_have_text("360,000 ₫")
+    page.get_by_role("button", name="Approve sale").click()
+    expect(page.locator("h1")).to_contain_text(re.compile(r"Sale DH\d+ approved"))
+    expect(page.locator("#done-receivable")).to_have_text("360,000 ₫")
+
+    page.get_by_role("link", name="Customer's debt").click()
+    expect(page.locator("#receivable")).to_have_text("360,000 ₫")
+    page.get_by_label("Amount").fill("100000")
+    page.get_by_label("Method").select_option("cash")
+    page.get_by_role("button", name="Record payment").click()
+    expect(page.locator("#receivable")).to_have_text("260,000 ₫")
+    first = page.locator("#ledger tbody tr").first
+    expect(first).to_contain_text(re.compile(r"PT\d+"))
+    expect(first).to_contain_text("-100,000 ₫")
+    _shot(page, "first-day-debt-en")
+
+    with schema_context(tenant.schema_name):
+        assert Voucher.objects.filter(type="receipt").count() == 1
+        assert Order.objects.filter(status="approved").count() == 1
+    assert outside == []
+    assert [e for e in errors if "status of 422" not in e] == [], errors
