@@ -11,6 +11,7 @@ scraped, never stored.
 import os
 import time
 
+from prometheus_client import REGISTRY as PROCESS_REGISTRY
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -19,7 +20,6 @@ from prometheus_client import (
     multiprocess,
     start_http_server,
 )
-from prometheus_client import REGISTRY as PROCESS_REGISTRY
 from prometheus_client.core import GaugeMetricFamily
 
 QUEUES = ("default", "imports")
@@ -64,22 +64,21 @@ class QueueLengthCollector:
         yield family
 
 
-def registry_build(*, queues: bool) -> CollectorRegistry:
+def registry_build():
     """This process's metrics, or every process's when they share a multiprocess folder."""
-    if multiprocess_dir():
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-    else:
-        registry = CollectorRegistry()
-        for collector in list(PROCESS_REGISTRY._collector_to_names):
-            registry.register(collector)
-    if queues:
-        registry.register(QueueLengthCollector())
+    if not multiprocess_dir():
+        return PROCESS_REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
     return registry
 
 
+_queues = CollectorRegistry()
+_queues.register(QueueLengthCollector())
+
+
 def metrics_text() -> bytes:
-    return generate_latest(registry_build(queues=True))
+    return generate_latest(registry_build()) + generate_latest(_queues)
 
 
 # --- Celery ------------------------------------------------------------------------------
@@ -104,7 +103,7 @@ def _task_failure(sender=None, exception=None, **kwargs):
 def _worker_ready(**kwargs):
     port = os.environ.get("WORKER_METRICS_PORT")
     if port:
-        start_http_server(int(port), registry=registry_build(queues=False))
+        start_http_server(int(port), registry=registry_build())
 
 
 def celery_signals_connect() -> None:
