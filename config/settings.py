@@ -253,7 +253,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or DATA_DIR / "static")  # the image bakes it in
 MEDIA_ROOT = DATA_DIR / "media"
 
 REST_FRAMEWORK = {
