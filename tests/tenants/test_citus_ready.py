@@ -163,13 +163,14 @@ def test_a_working_connection_carries_no_session_state_but_search_path(committed
     held."""
     from rest_framework.test import APIClient
 
-    from tests.conftest import PASSWORD
     from tenants.services import tenant_domain
+    from tests.conftest import PASSWORD
 
     connection.close()  # building the tenant ran clone_schema on this one (see above)
     client = APIClient(HTTP_HOST=tenant_domain(committed_tenant))
-    response = client.post("/api/v1/auth/token", {"username": f"owner@{committed_tenant.subdomain}.test",
-                                                  "password": PASSWORD}, format="json")
+    owner = f"owner@{committed_tenant.subdomain}.test"
+    response = client.post("/api/v1/auth/token", {"username": owner, "password": PASSWORD},
+                           format="json")
     assert response.status_code == 200, response.content
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
     response = client.post("/api/v1/customers", {"name": "Trần Văn Bình",
