@@ -254,7 +254,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or DATA_DIR / "static")  # the image bakes it in
-MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_ROOT = DATA_DIR / "media"  # job files: web and worker must share it
+# The statement PDFs' static fonts (finance/fonts.py): made at install, or at image build.
+FONTS_DIR = Path(os.environ.get("FONTS_DIR") or DATA_DIR / "fonts")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
