@@ -10,7 +10,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 TASK_TIME_LIMIT = 1800  # CELERY_TASK_TIME_LIMIT's default (config/settings.py)
-ENV_READ = re.compile(r"""(?:os\.environ\.get|os\.environ\[|env_int|env_bool)\(?\s*["']([A-Z_]+)["']""")
+ENV_READ = re.compile(
+    r"""(?:os\.environ\.get|os\.environ\[|env_int|env_bool)\(?\s*["']([A-Z_]+)["']""")
 
 
 def _k8s() -> dict[tuple[str, str], dict]:
