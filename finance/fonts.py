@@ -1,7 +1,7 @@
 """The statement PDFs' fonts: static Noto Sans SC Regular and Bold (SIL OFL 1.1), made once
 from the variable font of the `textflowkit-fonts` wheel with fontTools' instancer and kept
 in `FONTS_DIR` (default `<DATA_DIR>/fonts/`; ≈ 20 s each here). One font for every text:
-its Latin covers Vietnamese (ờ ỡ ặ checked on a rendered page) and its CJK covers Traditional Chinese.
+its Latin covers Vietnamese (ờ ỡ ặ checked on a rendered page), its CJK Traditional Chinese.
 
 Made by `make install` (`python -m finance.fonts <dir>`), or on first use; registered with
 reportlab once per process. Nothing is downloaded; no system font is read.
