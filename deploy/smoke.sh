@@ -208,6 +208,8 @@ count="$(https "$SUB.localhost" "/api/v1/customers" "${auth[@]}" | json 'len(d["
 say "metrics"
 code="$(https localhost /metrics -o /dev/null -w '%{http_code}')"
 [ "$code" = 404 ] || fail "/metrics through nginx answered $code"
+code="$(https localhost /%6Detrics -o /dev/null -w '%{http_code}')"   # nginx matches decoded
+[ "$code" = 404 ] || fail "/%6Detrics through nginx answered $code"
 code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$APP_PORT/metrics")"
 [ "$code" = 403 ] || fail "/metrics without the token answered $code"
 curl -sf -H "Authorization: Bearer $METRICS_TOKEN" "http://127.0.0.1:$APP_PORT/metrics" >"$WORK/web.metrics"
