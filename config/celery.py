@@ -11,3 +11,10 @@ app.conf.task_routes = {
     "exports.*": {"queue": "imports"},
 }
 app.autodiscover_tasks(["tenants", "crm", "finance", "exchange", "api"])
+
+# Task duration and failures for /metrics; the request id into the worker's log lines.
+from config.metrics import celery_signals_connect  # noqa: E402
+from config.observability import celery_request_id_connect  # noqa: E402
+
+celery_signals_connect()
+celery_request_id_connect()

@@ -4,6 +4,7 @@ They only read URLs: the supervisor (`python -m config.supervisor`) starts the
 embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are not set and passes them in.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
@@ -52,12 +53,21 @@ if not (SECRET_KEY and DATABASE_URL and REDIS_URL):
         "PostgreSQL and Redis when no URLs are given."
     )
 
+# "production" (deploy/): HTTPS only, secure cookies, HSTS, hosts from BASE_DOMAIN only,
+# JSON logs; `manage.py check --deploy` is clean (tests/config/test_production.py).
+DJANGO_ENV = os.environ.get("DJANGO_ENV", "development")
+if DJANGO_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(f"DJANGO_ENV must be development or production, not {DJANGO_ENV!r}")
+PRODUCTION = DJANGO_ENV == "production"
 DEBUG = env_bool("DEBUG")
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG cannot be on with DJANGO_ENV=production")
 BASE_DOMAIN = os.environ.get("BASE_DOMAIN", "localhost")
 SITE_SCHEME = os.environ.get("SITE_SCHEME", "http")
 # Port shown in tenant URLs; empty when the site is served on the scheme's default port.
 SITE_PORT = os.environ.get("SITE_PORT", os.environ.get("PORT", "8000"))
-ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", "127.0.0.1", "testserver"] + [
+ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}"] + (
+    [] if PRODUCTION else ["127.0.0.1", "testserver"]) + [
     h for h in os.environ.get("EXTRA_ALLOWED_HOSTS", "").split(",") if h
 ]
 CSRF_TRUSTED_ORIGINS = [f"{SITE_SCHEME}://*.{BASE_DOMAIN}", f"{SITE_SCHEME}://{BASE_DOMAIN}"]
@@ -112,6 +122,10 @@ ROOT_URLCONF = "config.urls_tenant"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
+    # /healthz, /readyz, /metrics on any host, before the tenant lookup (config/health.py).
+    "config.health.OpsEndpointsMiddleware",
+    # Request id, one JSON access line, latency by view (config/observability.py).
+    "config.observability.RequestObservabilityMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "tenants.middleware.TenantStatusMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -197,12 +211,22 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_DOMAIN = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = SITE_SCHEME == "https"
-CSRF_COOKIE_SECURE = SITE_SCHEME == "https"
+SESSION_COOKIE_SECURE = PRODUCTION or SITE_SCHEME == "https"
+CSRF_COOKIE_SECURE = PRODUCTION or SITE_SCHEME == "https"
 CSRF_COOKIE_DOMAIN = None
-if SITE_SCHEME == "https":
+if PRODUCTION or SITE_SCHEME == "https":
     # Behind the TLS-terminating proxy of deploy/nginx.conf.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if PRODUCTION:
+    if SITE_SCHEME != "https":
+        raise ImproperlyConfigured("DJANGO_ENV=production serves HTTPS only: SITE_SCHEME=https")
+    SECURE_SSL_REDIRECT = True
+    # One year, every tenant subdomain too (they share the wildcard certificate).
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 AUTHENTICATION_BACKENDS = [
     # Refuses a username with too many failed logins this minute, whatever the address.
@@ -235,8 +259,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or DATA_DIR / "media")
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or DATA_DIR / "static")  # the image bakes it in
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or DATA_DIR / "media")  # job files: web and worker share it
+# The statement PDFs' static fonts (finance/fonts.py): made at install, or at image build.
+FONTS_DIR = Path(os.environ.get("FONTS_DIR") or DATA_DIR / "fonts")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -326,9 +352,32 @@ STATEMENT_BATCH_CHUNK = env_int("STATEMENT_BATCH_CHUNK", 100)
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "statements@localhost")
 
+# Health, readiness and metrics (config/health.py, config/metrics.py).
+READINESS_TIMEOUT_SECONDS = env_int("READINESS_TIMEOUT_SECONDS", 2)
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(n.strip()) for n in
+    os.environ.get("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128").split(",") if n.strip()
+]
+
+# JSON lines with tenant and request id (saas_platform/logs.py) in production, text otherwise.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "saas_platform.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "saas_platform.logs.JsonFormatter"},
+        "text": {"format": "%(levelname)s %(name)s [%(tenant)s %(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
+                             "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # One line a request (config/observability.py): on by default in production.
+        "chainledger.request": {
+            "level": "INFO" if env_bool("REQUEST_LOG", PRODUCTION) else "WARNING"},
+    },
 }
+# The worker logs through the handler above (JSON in production), not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = not PRODUCTION

@@ -1,7 +1,7 @@
 """The statement PDFs' fonts: static Noto Sans SC Regular and Bold (SIL OFL 1.1), made once
 from the variable font of the `textflowkit-fonts` wheel with fontTools' instancer and kept
-in `<DATA_DIR>/fonts/` (≈ 20 s each here). One font for every text: its Latin covers
-Vietnamese (ờ ỡ ặ checked on a rendered page) and its CJK covers Traditional Chinese.
+in `FONTS_DIR` (default `<DATA_DIR>/fonts/`; ≈ 20 s each here). One font for every text:
+its Latin covers Vietnamese (ờ ỡ ặ checked on a rendered page), its CJK Traditional Chinese.
 
 Made by `make install` (`python -m finance.fonts <dir>`), or on first use; registered with
 reportlab once per process. Nothing is downloaded; no system font is read.
@@ -71,7 +71,7 @@ def fonts_register() -> dict[str, str]:
             from reportlab.pdfbase import pdfmetrics
             from reportlab.pdfbase.ttfonts import TTFont
 
-            paths = fonts_build(Path(settings.DATA_DIR) / "fonts")
+            paths = fonts_build(Path(settings.FONTS_DIR))
             names = {"regular": FAMILY, "bold": f"{FAMILY}-Bold"}
             pdfmetrics.registerFont(TTFont(names["regular"], str(paths["Regular"])))
             pdfmetrics.registerFont(TTFont(names["bold"], str(paths["Bold"])))

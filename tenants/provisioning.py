@@ -17,10 +17,11 @@ import secrets
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, transaction
 from django_tenants.clone import CloneSchema
-from django_tenants.utils import schema_exists
+from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
 from tenants.models import Tenant
 from tenants.schema_builder import schema_build_from_template
@@ -28,7 +29,12 @@ from tenants.schema_builder import schema_build_from_template
 logger = logging.getLogger(__name__)
 
 TEMPLATE_SCHEMA = "tenant_template"
-_POOL_LOCK_ID = 0x5EED_0001  # pg advisory lock: one pool refill at a time
+# One pool refill at a time: a lock in the cache (Redis), not a session-level advisory
+# lock, which would tie the lock to one pooled server connection (DESIGN §9: no session
+# state beyond search_path). It expires by itself if its holder dies.
+_POOL_LOCK_KEY = "signup-pool-fill-lock"
+_POOL_LOCK_SECONDS = 15 * 60
+_pool_lock_token = None
 
 
 def schema_name_new() -> str:
@@ -155,6 +161,22 @@ def tenant_schema_build(*, method: str = "auto", state: str = Tenant.State.POOL,
     return tenant
 
 
+def _pool_fill_lock_take() -> bool:
+    global _pool_lock_token
+    token = secrets.token_hex(8)
+    with schema_context(get_public_schema_name()):  # one key, whatever the current tenant
+        if not cache.add(_POOL_LOCK_KEY, token, _POOL_LOCK_SECONDS):
+            return False
+    _pool_lock_token = token
+    return True
+
+
+def _pool_fill_lock_release() -> None:
+    with schema_context(get_public_schema_name()):
+        if cache.get(_POOL_LOCK_KEY) == _pool_lock_token:
+            cache.delete(_POOL_LOCK_KEY)
+
+
 def signup_pool_size() -> int:
     return Tenant.objects.filter(state=Tenant.State.POOL).count()
 
@@ -165,10 +187,8 @@ def signup_pool_fill(*, target: int | None = None, batch: int | None = None) -> 
     Only one filler runs at a time (an advisory lock); a second caller returns 0 at once.
     """
     target = settings.SIGNUP_POOL_SIZE if target is None else target
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_POOL_LOCK_ID])
-        if not cursor.fetchone()[0]:
-            return 0
+    if not _pool_fill_lock_take():
+        return 0
     try:
         template_ensure()
         missing = max(0, target - signup_pool_size())
@@ -181,8 +201,7 @@ def signup_pool_fill(*, target: int | None = None, batch: int | None = None) -> 
                         ", ".join(sorted(set(methods))), time.perf_counter() - started)
         return missing
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [_POOL_LOCK_ID])
+        _pool_fill_lock_release()
 
 
 def signup_pool_claim(*, source: str = "pool") -> Tenant:
