@@ -260,7 +260,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or DATA_DIR / "static")  # the image bakes it in
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or DATA_DIR / "media")  # job files: web and worker share it
+# Job files: web and worker must share it.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or DATA_DIR / "media")
 # The statement PDFs' static fonts (finance/fonts.py): made at install, or at image build.
 FONTS_DIR = Path(os.environ.get("FONTS_DIR") or DATA_DIR / "fonts")
 
