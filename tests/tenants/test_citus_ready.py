@@ -121,11 +121,18 @@ SESSION_SET = re.compile(
     r"""|set_config\([^)]*,\s*false\s*\)|\bSET\s+SESSION\b)""", re.I)
 
 
+# Lines that name a session setting in order to remove it: tenant_restore turns pg_dump's
+# session-level set_config into the transaction-local one.
+REWRITES_SESSION_STATE = {("tenants/archive.py",
+                           "line.replace(\"set_config('search_path', '', false)\",")}
+
+
 def test_code_takes_no_session_advisory_lock_and_sets_no_session_state():
     found = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
              for path in _source_files()
              for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-             if SESSION_LOCK.search(line) or SESSION_SET.search(line)]
+             if (SESSION_LOCK.search(line) or SESSION_SET.search(line))
+             and (str(path.relative_to(ROOT)), line.strip()) not in REWRITES_SESSION_STATE]
     assert found == []
     # The patterns do catch what they are for.
     assert SESSION_LOCK.search('cursor.execute("SELECT pg_try_advisory_lock(%s)", [1])')
