@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from crm.models import Customer
 from finance.vouchers import opening_balance_set
-from tests.browser.test_customer_screens import Journey
+from tests.browser.test_customer_screens import SHOTS, Journey
 from tests.finance.factories import customer_make, user
 
 pytestmark = pytest.mark.browser
@@ -39,6 +39,7 @@ def test_full_debt_then_the_aging_tab_and_sell(live_app, browser_page, committed
     expect(preview.locator("strong")).to_have_text(re.compile(r"^0\s?₫$"))
     page.get_by_label("Số tiền").fill("100000")
     expect(preview.locator("strong")).to_have_text(re.compile(r"^150\.000\s?₫$"))
+    page.screenshot(path=str(SHOTS / "customer-credit-meter.png"), full_page=True)
     page.get_by_role("button", name="Trả hết nợ").click()
     expect(preview.locator("strong")).to_have_text(re.compile(r"^0\s?₫$"))
     page.get_by_role("button", name="Ghi nhận thanh toán").click()
