@@ -50,6 +50,13 @@ class CreditStanding:
     receivable: Decimal
     available: Decimal | None
 
+    @property
+    def used_percent(self) -> int:
+        """How much of the limit the receivable uses, 0 to 100 (the meter's bar)."""
+        if not self.limit or self.limit <= 0:
+            return 100 if self.limit is not None and self.receivable > 0 else 0
+        return int(min(max(self.receivable / self.limit * 100, Decimal(0)), Decimal(100)))
+
 
 def credit_standing(*, customer: Customer) -> CreditStanding:
     limit, receivable = customer.credit_limit_amount, customer.receivable_amount

@@ -192,6 +192,24 @@ def customer_aging(*, customer: Customer, today: datetime.date | None = None) ->
             "buckets": buckets}
 
 
+def customer_open_orders(*, customer: Customer) -> list[dict]:
+    """The customer's open orders, oldest first: code, due date, what is still owed on
+    it and its aging bucket today (the customer page's Aging tab)."""
+    today = tenant_today()
+    return [{"code": order.code, "created_at": order.created_at, "due_date": order.due_date,
+             "open": order.open, "bucket": aging_bucket(order.due_date, today)}
+            for order in open_orders(customer)]
+
+
+def payment_preview(*, customer: Customer, amount: Decimal) -> dict:
+    """What a payment of `amount` would leave (payment_record's rule, nothing written):
+    the receivable after it and the part that would go to prepaid."""
+    receivable = Customer.objects.only("receivable_amount").get(pk=customer.pk).receivable_amount
+    applied = min(max(amount, Decimal(0)), max(receivable, Decimal(0)))
+    return {"receivable": receivable, "receivable_after": receivable - applied,
+            "to_prepaid": max(amount, Decimal(0)) - applied}
+
+
 def tenant_aging(*, by: str = "branch", today: datetime.date | None = None,
                  customers: QuerySet[Customer] | None = None) -> list[dict]:
     """Aging of every customer with a receivable (of `customers`, all by default), summed

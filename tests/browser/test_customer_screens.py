@@ -26,7 +26,7 @@ SHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
 OVERFLOWING = """[...document.querySelectorAll('body *')]
   .filter(e => !e.closest('.table-wrap') && e.getBoundingClientRect().right > innerWidth + 1)
   .slice(0, 8).map(e => `${e.tagName}.${e.className}#${e.id}`)"""
-TABS = ("Info", "Debt", "Purchase history", "Prepaid", "Coins", "Audit")
+TABS = ("Info", "Debt", "Purchase history", "Prepaid", "Coins", "Aging", "Audit")
 
 
 class Journey:
@@ -162,7 +162,7 @@ def test_the_customer_page_holds_no_english_words(live_app, browser_page, commit
     expect(page.locator("html")).to_have_attribute("lang", language)
     pages = ["/customers/", "/customers/new", f"/customers/{debtor.pk}/edit"]
     pages += [f"/customers/{debtor.pk}/{tab}" for tab in
-              ("", "debt", "purchases", "prepaid", "coins", "audit")]
+              ("", "debt", "purchases", "prepaid", "coins", "aging", "audit")]
     for path in pages:
         page.goto(journey.url(path))
         expect(page.locator("main")).to_be_visible()

@@ -3,8 +3,10 @@ may not do is hidden on the page and refused here), posts a token (a double tap 
 effect: the voucher services take it as their idempotency key, the others claim it in
 web.tokens) and answers an invalid form with 422 and the errors next to the fields."""
 
+from decimal import Decimal
+
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +20,7 @@ from finance import vouchers
 from finance.models import Voucher
 from saas_platform.errors import DomainError
 from web.errors import form_errors
-from web.forms import DebtAdjustForm, PaymentForm, PrepaidForm, ReasonForm
+from web.forms import DebtAdjustForm, PaymentForm, PrepaidForm, ReasonForm, amount_clean
 from web.tokens import token_claim, token_done, token_release
 from web.views.customers import customer_or_404, customer_page
 
@@ -63,6 +65,23 @@ def customer_payment(request, pk: int):
     return _voucher_action(request, pk, perm="finance.add_voucher", tab="debt", key="payment",
                            form=PaymentForm(request.POST), service=vouchers.payment_record,
                            arguments=_money_arguments, receipt=True)
+
+
+@require_GET
+@login_required
+def customer_payment_preview(request, pk: int):
+    """The receivable after the amount being typed in Record payment (htmx, as it changes);
+    an empty or unreadable amount shows the receivable as it is."""
+    if not request.user.has_perm("finance.add_voucher"):
+        raise PermissionDenied
+    customer = customer_or_404(request, pk)
+    try:
+        amount = amount_clean(request.GET.get("amount", "").strip() or "0")
+    except ValidationError:
+        amount = None
+    preview = finance_selectors.payment_preview(customer=customer, amount=amount or Decimal(0))
+    return render(request, "web/customer_detail.html#payment_preview",
+                  {"customer": customer, "preview": preview, "unreadable": amount is None})
 
 
 @require_POST

@@ -3,6 +3,8 @@ keyset pages), the customer page with its tabs (each its own URL), and Record pa
 Reads through crm/finance selectors, the payment through finance.vouchers.payment_record;
 the other actions are in web.views.customer_actions, the form in web.views.customer_form."""
 
+from decimal import Decimal
+
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -16,7 +18,9 @@ from crm import selectors as crm_selectors
 from crm import services as crm_services
 from crm.models import Customer
 from finance import selectors as finance_selectors
+from finance.credit import credit_standing
 from finance.models import LedgerEntry, Order, Voucher
+from finance.statement_formats import bucket_labels
 from web.forms import CustomerFilterForm, DebtAdjustForm, PaymentForm, PrepaidForm
 from web.keyset import keyset_page
 
@@ -115,6 +119,7 @@ TABS = {
                   "finance.view_order"),
     "prepaid": (gettext_lazy("Prepaid"), "web:customer_prepaid", "finance.view_voucher"),
     "coins": (gettext_lazy("Coins"), "web:customer_coins", "finance.view_voucher"),
+    "aging": (gettext_lazy("Aging"), "web:customer_aging", "finance.view_voucher"),
     "audit": (gettext_lazy("Audit"), "web:customer_audit", "crm.view_customer"),
 }
 TAB_PAGE_SIZE = 50
@@ -151,6 +156,7 @@ def abilities(user, customer) -> dict:
     active = customer.status == Customer.Status.ACTIVE
     return {
         "pay": user.has_perm("finance.add_voucher"),
+        "sell": user.has_perm("finance.add_order") and active,
         "adjust": user.has_perm("finance.adjust_debt"),
         "write_off": user.has_perm("finance.write_off_debt"),
         "cancel": user.has_perm("finance.cancel_voucher"),
@@ -182,6 +188,7 @@ def customer_page(request, customer, tab: str, *, forms_=None, status=200, parti
         "tabs": _tabs(customer, request.user),
         "can": can,
         "can_pay": can["pay"],
+        "credit": credit_standing(customer=customer),
         **(extra or {}),
     }
     forms_ = forms_ or {}
@@ -192,6 +199,13 @@ def customer_page(request, customer, tab: str, *, forms_=None, status=200, parti
     elif tab == "purchases":
         context["page"] = _paginate(
             request, finance_selectors.customer_purchases_list(customer=customer))
+    elif tab == "aging":
+        aging = finance_selectors.customer_aging(customer=customer)
+        labels = bucket_labels()
+        context["aging"] = [(labels[name], amount) for name, amount in aging["buckets"].items()]
+        context["aging_receivable"] = aging["receivable"]
+        context["open_orders"] = [{**row, "bucket_label": labels[row["bucket"]]} for row in
+                                  finance_selectors.customer_open_orders(customer=customer)]
     elif tab == "audit":
         context["page"] = _paginate(request, crm_selectors.customer_audit_list(
             customer=customer).order_by("-at", "-id"))
@@ -202,6 +216,8 @@ def customer_page(request, customer, tab: str, *, forms_=None, status=200, parti
     if tab == "debt":
         if can["pay"]:
             context["form"] = forms_.get("payment") or PaymentForm()
+            context["preview"] = finance_selectors.payment_preview(
+                customer=customer, amount=Decimal(0))
         if can["adjust"]:
             context["adjust_form"] = forms_.get("adjust") or DebtAdjustForm(
                 write_off=can["write_off"])
@@ -236,4 +252,5 @@ customer_debt = _tab_view("debt")
 customer_purchases = _tab_view("purchases")
 customer_prepaid = _tab_view("prepaid")
 customer_coins = _tab_view("coins")
+customer_aging = _tab_view("aging")
 customer_audit = _tab_view("audit")
