@@ -124,7 +124,7 @@ SESSION_SET = re.compile(
 # Lines that name a session setting in order to remove it: tenant_restore turns pg_dump's
 # session-level set_config into the transaction-local one.
 REWRITES_SESSION_STATE = {("tenants/archive.py",
-                           "line.replace(\"set_config('search_path', '', false)\",")}
+                           "line = line.replace(\"set_config('search_path', '', false)\",")}
 
 
 def test_code_takes_no_session_advisory_lock_and_sets_no_session_state():
