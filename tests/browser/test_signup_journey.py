@@ -48,6 +48,16 @@ def _no_english(page) -> None:
         assert not re.search(rf"\b{word}\b", text), word
 
 
+def _fill_signup(form, *, business: str, subdomain: str, email: str) -> None:
+    """The English signup form, filled as a visitor does (VND, English)."""
+    form.get_by_label("Business name").fill(business)
+    form.get_by_label("Subdomain").fill(subdomain)
+    form.get_by_label("E-mail").fill(email)
+    form.get_by_label("Password").fill(PASSWORD)
+    form.get_by_label("Currency").select_option("VND")
+    form.get_by_label("Language").select_option("en")
+
+
 def test_sign_up_land_logged_in_on_the_dashboard_then_customers(live_app, browser_page):
     page, subdomain = browser_page, f"shop-{uuid.uuid4().hex[:8]}"
     public, tenant_host = f"localhost:{live_app}", f"{subdomain}.localhost:{live_app}"
@@ -55,13 +65,9 @@ def test_sign_up_land_logged_in_on_the_dashboard_then_customers(live_app, browse
 
     page.goto(f"http://{public}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Customers & receivables")
-    form = page.locator("#signup-form")
-    form.get_by_label("Business name").fill("Cửa hàng Ánh Dương")
-    form.get_by_label("Subdomain").fill("admin")  # reserved: refused at the field
-    form.get_by_label("E-mail").fill(f"owner@{subdomain}.test")
-    form.get_by_label("Password").fill(PASSWORD)
-    form.get_by_label("Currency").select_option("VND")
-    form.get_by_label("Language").select_option("en")
+    # "admin" is reserved: refused at the field.
+    _fill_signup(page.locator("#signup-form"), business="Cửa hàng Ánh Dương", subdomain="admin",
+                 email=f"owner@{subdomain}.test")
     page.get_by_role("button", name="Sign up").click()
     expect(page.locator(".field-invalid .field-error")).to_contain_text("reserved")
     # The 422 was swapped in place: the other fields kept what was typed.
@@ -127,13 +133,8 @@ def test_first_day_signup_first_customer_sale_on_account_then_its_payment(
     errors, outside = _watch(page, {public, tenant_host})
 
     page.goto(f"http://{public}/")
-    form = page.locator("#signup-form")
-    form.get_by_label("Business name").fill("Tạp hoá Bình Minh")
-    form.get_by_label("Subdomain").fill(subdomain)
-    form.get_by_label("E-mail").fill(f"owner@{subdomain}.test")
-    form.get_by_label("Password").fill(PASSWORD)
-    form.get_by_label("Currency").select_option("VND")
-    form.get_by_label("Language").select_option("en")
+    _fill_signup(page.locator("#signup-form"), business="Tạp hoá Bình Minh",
+                 subdomain=subdomain, email=f"owner@{subdomain}.test")
     page.get_by_role("button", name="Sign up").click()
     expect(page).to_have_url(f"http://{tenant_host}/", timeout=SIGNUP_WAIT_MS)
 

@@ -1,6 +1,7 @@
 """Fixtures of the web app's view tests: Django's test client on a tenant's host."""
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 
@@ -14,6 +15,20 @@ def web_client(tenant, username: str | None = None, **headers) -> Client:
         response = client.post("/login/", {"username": username, "password": PASSWORD})
         assert response.status_code == 302, response.content
     return client
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def english(client: Client) -> Client:
+    """The client reads the screens in English (the tenants' locale is Vietnamese)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+@pytest.fixture
+def owner(acme):
+    return english(web_client(acme, "owner@acme.test"))
 
 
 @pytest.fixture

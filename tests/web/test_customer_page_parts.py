@@ -5,26 +5,13 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Permission
 
 from crm.models import Branch
 from finance.orders import order_approve, order_create
 from finance.vouchers import opening_balance_set
 from tests.finance.factories import customer_make, lines, product_make, user
-from tests.web.conftest import web_client
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def english(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
-
-
-@pytest.fixture
-def owner(acme):
-    return english(web_client(acme, "owner@acme.test"))
+from tests.web.conftest import HTMX, english, web_client
 
 
 @pytest.fixture

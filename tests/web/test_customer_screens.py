@@ -7,7 +7,6 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.utils import translation
 
 from crm.models import Branch, Contact, Customer
@@ -15,20 +14,8 @@ from finance.models import Voucher
 from finance.orders import order_approve, order_create
 from finance.vouchers import opening_balance_set, payment_record
 from tests.finance.factories import customer_make, lines, product_make, user
-from tests.web.conftest import web_client
+from tests.web.conftest import HTMX, english, web_client
 from web.templatetags.web import local_time
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def english(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
-
-
-@pytest.fixture
-def owner(acme):
-    return english(web_client(acme, "owner@acme.test"))
 
 
 @pytest.fixture
