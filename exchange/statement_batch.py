@@ -38,7 +38,8 @@ from exchange.models import StatementBatchChunk, StatementBatchJob
 from exchange.reading import problem
 from exchange.reporting import Heartbeat
 from finance.selectors import BUCKETS
-from finance.statements import Statement, group_members, period_check, statement_build
+from finance.statement_sets import sections_build
+from finance.statements import Statement, group_members, period_check, statement_compose
 from saas_platform.errors import FieldsInvalid
 from tenants.current import tenant_current
 
@@ -204,9 +205,13 @@ def chunk_render(job: StatementBatchJob, customers: list[Customer], *,
     folder = files.tenant_job_path(KIND, job.pk)
     output = ChunkOutput(summary=[], files={})
     groups = _visible_groups(job, customers) if job.consolidated else {}
+    # Every section of the chunk (and of its groups' members) in a few queries.
+    period = {"period_from": job.period_from, "period_to": job.period_to}
+    sections = sections_build(
+        customers=[*customers, *(m for members in groups.values() for m in members)], **period)
     for customer in customers:
-        statement = statement_build(customer=customer, period_from=job.period_from,
-                                    period_to=job.period_to)
+        statement = statement_compose(customer=customer, sections=[sections[customer.pk]],
+                                      **period)
         if nonzero_only and _is_empty(statement):
             continue
         relative = f"{folder}/{_file_name(customer.code)}"
@@ -214,9 +219,8 @@ def chunk_render(job: StatementBatchJob, customers: list[Customer], *,
         output.summary.append(_summary_row(statement, money))
         output.files[str(customer.pk)] = relative
         if customer.pk in groups:
-            group = statement_build(customer=customer, period_from=job.period_from,
-                                    period_to=job.period_to, consolidated=True,
-                                    members=groups[customer.pk])
+            group = statement_compose(customer=customer, consolidated=True, **period,
+                                      sections=[sections[m.pk] for m in groups[customer.pk]])
             _pdf_write(f"{folder}/{_file_name(customer.code, '-group')}", render(group))
     return output
 
