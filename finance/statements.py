@@ -161,8 +161,8 @@ ROW_ID, ROW_CUSTOMER, ROW_AT, ROW_KIND, ROW_AMOUNT, ROW_BALANCE, ROW_REVERSES = 
 
 
 def line_maker(tz):
-    """row (LINE_COLUMNS, maybe more after them) -> StatementLine, its labels translated once per statement or
-    chunk in the active language rather than once a line."""
+    """row (LINE_COLUMNS, maybe more after them) -> StatementLine, its labels translated
+    once per statement or chunk in the active language rather than once a line."""
     purposes = {value: str(label) for value, label in Voucher.Purpose.choices}
     kinds = {value: str(label) for value, label in Kind.choices}
     sale, cancellation = _("Sale"), _("Cancellation of %(code)s")

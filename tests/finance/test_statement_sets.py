@@ -133,10 +133,11 @@ def test_a_chunk_of_customers_gives_what_statement_build_gives(acme):
         made += [debtor, quiet, early]
         month = today.replace(day=1)
         last_month_end = month - datetime.timedelta(days=1)
+        days = datetime.timedelta
         periods = [(month, today), (last_month_end.replace(day=1), last_month_end),
-                   (today, today), (today - datetime.timedelta(days=365), today),
-                   (start.date() - datetime.timedelta(days=20), start.date() - datetime.timedelta(days=10)),
-                   (today - datetime.timedelta(days=40), today - datetime.timedelta(days=35))]
+                   (today, today), (today - days(365), today),
+                   (start.date() - days(20), start.date() - days(10)),  # before all but one
+                   (today - days(40), today - days(35))]
         for period_from, period_to in periods:
             queries = _same(made, period_from, period_to)
             # a constant few, plus two a round of older debits (the debtor needs three)
