@@ -22,6 +22,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -183,11 +184,16 @@ def _file_name(code: str, suffix: str = "") -> str:
     return re.sub(r"[^\w.-]+", "_", code) + suffix + ".pdf"
 
 
-def _pdf_write(relative: str, content: bytes) -> None:
+def _job_folder(job: StatementBatchJob) -> Path:
+    """The job's folder, checked to be this tenant's once (file names from `_file_name`
+    never leave it: no separators)."""
+    return files.absolute(files.tenant_job_path(KIND, job.pk))
+
+
+def _pdf_write(folder: Path, name: str, content: bytes) -> None:
     """Replace the file whole (write aside, then rename): a chunk killed mid-write and
     rendered again never leaves half a PDF, nor a second one."""
-    path = files.absolute(relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = folder / name
     partial = path.with_suffix(".part")
     partial.write_bytes(content)
     os.replace(partial, path)
@@ -203,6 +209,8 @@ def chunk_render(job: StatementBatchJob, customers: list[Customer], *,
     money = tenant_current().money
     nonzero_only = bool(job.filters.get("nonzero_only"))
     folder = files.tenant_job_path(KIND, job.pk)
+    place = _job_folder(job)
+    place.mkdir(parents=True, exist_ok=True)
     output = ChunkOutput(summary=[], files={})
     groups = _visible_groups(job, customers) if job.consolidated else {}
     # Every section of the chunk (and of its groups' members) in a few queries.
@@ -215,13 +223,13 @@ def chunk_render(job: StatementBatchJob, customers: list[Customer], *,
         if nonzero_only and _is_empty(statement):
             continue
         relative = f"{folder}/{_file_name(customer.code)}"
-        _pdf_write(relative, render(statement))
+        _pdf_write(place, _file_name(customer.code), render(statement))
         output.summary.append(_summary_row(statement, money))
         output.files[str(customer.pk)] = relative
         if customer.pk in groups:
             group = statement_compose(customer=customer, consolidated=True, **period,
                                       sections=[sections[m.pk] for m in groups[customer.pk]])
-            _pdf_write(f"{folder}/{_file_name(customer.code, '-group')}", render(group))
+            _pdf_write(place, _file_name(customer.code, "-group"), render(group))
     return output
 
 
@@ -287,7 +295,7 @@ def chunk_email(job: StatementBatchJob, chunk: StatementBatchChunk) -> int:
     claimed before sending, so a redelivery does not mail twice)."""
     if not StatementBatchChunk.objects.filter(pk=chunk.pk, emailed=False).update(emailed=True):
         return 0
-    folder = files.tenant_job_path(KIND, job.pk)
+    place = _job_folder(job)
     addresses = _recipients([row["customer_id"] for row in chunk.summary])
     tenant = tenant_current()
     sent = 0
@@ -303,7 +311,7 @@ def chunk_email(job: StatementBatchJob, chunk: StatementBatchChunk) -> int:
                        "from %(tenant)s. Kindly check it and confirm.\n") % {
                     "customer": row["name"], "tenant": tenant.name},
                 to=[address])
-            path = files.absolute(f"{folder}/{_file_name(row['code'])}")
+            path = place / _file_name(row["code"])
             message.attach(_file_name(row["code"]), path.read_bytes(), "application/pdf")
             try:
                 message.send()
@@ -371,18 +379,19 @@ def _assemble(job: StatementBatchJob) -> None:
     partial = path.with_suffix(".part")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
         archive.writestr(SUMMARY_NAME, summary_xlsx(job, rows))
+        place = _job_folder(job)
         for row in rows:  # PDFs are compressed already: stored as they are
-            archive.write(files.absolute(f"{folder}/{_file_name(row['code'])}"),
-                          _file_name(row["code"]))
-            group = files.absolute(f"{folder}/{_file_name(row['code'], '-group')}")
+            archive.write(place / _file_name(row["code"]), _file_name(row["code"]))
+            group = place / _file_name(row["code"], "-group")
             if job.consolidated and group.exists():
                 archive.write(group, _file_name(row["code"], "-group"))
     os.replace(partial, path)
     StatementBatchJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
         status=Status.DONE, file_path=relative, finished_at=timezone.now())
     for row in rows:  # the zip holds them now
-        files.file_delete(f"{folder}/{_file_name(row['code'])}")
-        files.file_delete(f"{folder}/{_file_name(row['code'], '-group')}")
+        (place / _file_name(row["code"])).unlink(missing_ok=True)
+        if job.consolidated:
+            (place / _file_name(row["code"], "-group")).unlink(missing_ok=True)
 
 
 def statement_batch_fail(*, job_id: int, reason: dict) -> None:
