@@ -1,6 +1,9 @@
 """`manage.py bench import --rows 100000`: the import pipeline next to its anchors
 measured in the same run (DESIGN §4: ≤ 10 s for 100k customers + 100k contacts)."""
 
+import cProfile
+import io
+import pstats
 import time
 
 import python_calamine
@@ -22,11 +25,13 @@ def add_arguments(parser):
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--sample", type=int, default=1_000,
                         help="rows for the naive path, scaled up to --rows")
+    parser.add_argument("--profile", type=int, default=0,
+                        help="print cProfile's top N functions of the import (0: no profile)")
 
 
-def run(stdout, *, rows: int, sample: int, **_options):
+def run(stdout, *, rows: int, sample: int, profile: int = 0, **_options):
     with scratch_tenant() as (tenant, workdir):
-        results = _run(stdout, rows, sample, workdir)
+        results = _run(stdout, rows, sample, workdir, profile)
     scale = rows / 1000
     table(stdout, f"import {rows:,} customers + {rows:,} contacts (xlsx), seconds", [
         "work", "seconds", "target / anchor"], [
@@ -49,7 +54,7 @@ def run(stdout, *, rows: int, sample: int, **_options):
                  f"{results['contacts']:,} contacts; generate took {results['generate']:.1f} s\n")
 
 
-def _run(stdout, rows, sample, workdir) -> dict:
+def _run(stdout, rows, sample, workdir, profile=0) -> dict:
     results = {}
     user = get_user_model().objects.get(username__startswith="owner@")
     relative = tenant_relative_path("uploads", "bench.xlsx")
@@ -75,9 +80,19 @@ def _run(stdout, rows, sample, workdir) -> dict:
                                    file_key="bench", created_by=user, expires_at=file_expiry(),
                                    status=ImportJob.Status.VALIDATING)
     timings = {}
+    profiler = cProfile.Profile() if profile else None
     started = time.perf_counter()
+    if profiler:
+        profiler.enable()
     fields = import_execute(job, timings=timings)
+    if profiler:
+        profiler.disable()
     results["total"] = time.perf_counter() - started
+    if profiler:
+        stdout.write(f"cProfile of the import (top {profile} by own time; profiling slows it)\n")
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(profile)
+        stdout.write(text.getvalue())
     if fields["status"] != "done":
         stdout.write(f"import failed: {fields['errors'][:5]}\n")
     results.update(parse=timings["parse"], validate=timings["validate"],
