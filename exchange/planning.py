@@ -134,6 +134,29 @@ class _References:
 def plan_build(book: Book, *, match: str, region: str, currency: str, user_id: int | None,
                progress=None) -> Plan:
     """Validate every row. `progress(n)` is told as rows are checked."""
+    plan, pending = customers_plan(book, match=match, region=region, currency=currency,
+                                   user_id=user_id, progress=progress)
+    contacts_plan(plan, pending, progress=progress)
+    return plan
+
+
+@dataclass
+class PendingContacts:
+    """What the contacts' half of the validation needs from the customers' half."""
+
+    book: Book
+    rows: list  # every CustomerRow, failed ones too
+    user: object
+    region: str
+    errors_before_cascade: int  # where the contacts' field errors go in plan.errors
+    saved: dict  # {code: (id, code)}: saved customers the contacts name that user may edit
+
+
+def customers_plan(book: Book, *, match: str, region: str, currency: str, user_id: int | None,
+                   progress=None) -> tuple[Plan, PendingContacts]:
+    """The customers sheet, validated completely: after this `plan.customers` and
+    `plan.new_groups` are final (no contact can fail a customer), so the customers can be
+    written while `contacts_plan` checks the contacts sheet."""
     plan = Plan(customer_rows_total=len(book.customers.rows),
                 contact_rows_total=len(book.contacts.rows))
     for sheet in (book.customers, book.contacts):
@@ -149,19 +172,42 @@ def plan_build(book: Book, *, match: str, region: str, currency: str, user_id: i
     _customers_permitted(rows, plan, refs.user, book.customers.title)
     _customers_lifecycle(rows, plan, book.customers.title)
     _customers_references(rows, plan, refs, book.customers.title)
-    contacts = _contacts_clean(book, plan, region)
-    if progress:
-        progress(len(book.contacts.rows))
-    _cascade(rows, contacts, plan, book, refs.user)
+    mark = len(plan.errors)
+    _customers_cascade(rows, plan, book.customers.title)
     plan.customers = [r for r in rows if r.number not in plan.failed_rows["customers"]]
-    plan.contacts = [c for c in contacts if c.number not in plan.failed_rows["contacts"]]
     known_groups = set(refs.groups)
     new = {}
     for row in plan.customers:
         if row.group and row.group_id is None and _fold(row.group) not in known_groups:
             new.setdefault(_fold(row.group), row.group)
     plan.new_groups = list(new.values())
-    return plan
+    # The one look-up the contacts need, made now: `contacts_plan` touches no database,
+    # so it can run while another thread writes these customers on the connection (and
+    # a code this import gives a customer cannot pass for a saved one).
+    in_file = {r.clean["code"] for r in rows if r.clean.get("code")}
+    named = (_contact_code(values) for _n, values in book.contacts.rows)
+    saved = _only_visible(customer_code_conflicts(
+        [code for code in named if code and code not in in_file]), refs.user, edit=True)
+    return plan, PendingContacts(book, rows, refs.user, region, mark, saved)
+
+
+def contacts_plan(plan: Plan, pending: PendingContacts, *, progress=None) -> None:
+    """The contacts sheet, with no database access (see `customers_plan`)."""
+    book = pending.book
+    cascade_end = len(plan.errors)
+    contacts = _contacts_clean(book, plan, pending.region)
+    # The errors in the order of one pass over the whole file: both sheets' field errors,
+    # then the rows failed by the customer rows they refer to.
+    start = pending.errors_before_cascade
+    plan.errors[start:] = plan.errors[cascade_end:] + plan.errors[start:cascade_end]
+    if progress:
+        progress(len(book.contacts.rows))
+    _contacts_cascade(pending.rows, contacts, plan, book, pending.saved)
+    plan.contacts = [c for c in contacts if c.number not in plan.failed_rows["contacts"]]
+
+
+def _contact_code(values: dict) -> str:
+    return str(values.get("customer_code") or "").strip().upper().replace(" ", "")
 
 
 def _customers_clean(book, plan, region, currency) -> list[CustomerRow]:
@@ -385,7 +431,7 @@ def _contacts_clean(book, plan, region) -> list[ContactRow]:
     for (number, values), (clean, problems) in zip(book.contacts.rows, cleaned, strict=True):
         for p in problems:
             plan.fail("contacts", sheet, number, p.field, p.code, p.message)
-        code = str(values.get("customer_code") or "").strip().upper().replace(" ", "")
+        code = _contact_code(values)
         if not code:
             plan.fail("contacts", sheet, number, "customer_code", "required",
                       _("This field is required."))
@@ -393,17 +439,11 @@ def _contacts_clean(book, plan, region) -> list[ContactRow]:
     return rows
 
 
-def _cascade(rows, contacts, plan, book, user) -> None:
-    """Contacts need their customer; in `valid_rows` a row referring to a failed row fails
-    too (so every written reference resolves)."""
-    customers_sheet, contacts_sheet = book.customers.title, book.contacts.title
+def _customers_cascade(rows, plan, customers_sheet) -> None:
+    """In `valid_rows` a row referring to a failed row fails too (so every written
+    reference resolves)."""
     in_file = {r.clean["code"]: r for r in rows if r.clean.get("code")}
     by_phone = {r.clean["phone"]: r for r in rows if r.clean.get("phone")}
-    # A contact is added to a saved customer only if the user may edit that customer; one
-    # they may not see reads as unknown (the import must not confirm that a code exists).
-    saved = _only_visible(customer_code_conflicts(
-        [c.customer_code for c in contacts if c.customer_code and c.customer_code not in in_file]),
-        user, edit=True)
     failed = plan.failed_rows["customers"]
     changed = True
     while changed:
@@ -419,6 +459,15 @@ def _cascade(rows, contacts, plan, book, user) -> None:
                               % {"row": target.number})
                     changed = True
                     break
+
+
+def _contacts_cascade(rows, contacts, plan, book, saved) -> None:
+    """Contacts need their customer: in the file (and valid), or saved and editable by
+    the import's user; one they may not see reads as unknown (the import must not confirm
+    that a code exists)."""
+    contacts_sheet = book.contacts.title
+    in_file = {r.clean["code"]: r for r in rows if r.clean.get("code")}
+    failed = plan.failed_rows["customers"]
     primaries = {}
     for contact in contacts:
         if not contact.customer_code or contact.number in plan.failed_rows["contacts"]:

@@ -9,6 +9,7 @@ file that is not the template.
 import csv
 import io
 import re
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -165,9 +166,9 @@ def _xlsx_read(path) -> Book:
                         "upload again.") % {"cell": ref}, sheet=title, column=ref))
         if problems:
             raise BadFile(problems)
+    sheets = _SheetsLoading(path, list(found.values()))
     try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-        return _book_from_grids(found, lambda title: _calamine_grid(workbook, title))
+        return _book_from_grids(found, lambda title: _calamine_grid(sheets.get(title), title))
     except python_calamine.PasswordError as exc:
         raise BadFile([problem("password_protected", _(
             "The workbook is protected by a password. Remove the password and upload it "
@@ -176,8 +177,35 @@ def _xlsx_read(path) -> Book:
         return _openpyxl_read(path, found)
 
 
-def _calamine_grid(workbook, title: str):
-    sheet = workbook.get_sheet_by_name(title)
+class _SheetsLoading:
+    """Every sheet loaded by python-calamine at once, each on a thread with its own
+    workbook handle (opening one costs nothing; calamine parses without the GIL), so the
+    contacts sheet loads while the customers sheet's rows are read."""
+
+    def __init__(self, path, titles: list[str]):
+        self._loaded: dict = {}
+        self._threads = {title: threading.Thread(target=self._load, args=(path, title),
+                                                 name="sheet-load", daemon=True)
+                         for title in titles}
+        for thread in self._threads.values():
+            thread.start()
+
+    def _load(self, path, title: str) -> None:
+        try:
+            workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+            self._loaded[title] = workbook.get_sheet_by_name(title)
+        except BaseException as exc:  # noqa: BLE001 - raised where the sheet is asked for
+            self._loaded[title] = exc
+
+    def get(self, title: str):
+        self._threads[title].join()
+        sheet = self._loaded[title]
+        if isinstance(sheet, BaseException):
+            raise sheet
+        return sheet
+
+
+def _calamine_grid(sheet, title: str):
     merged = sheet.merged_cell_ranges or []
     if merged:
         (r0, c0), (r1, c1) = merged[0]

@@ -4,6 +4,8 @@ Search helper columns of crm_customer are kept by the database (generated column
 triggers), so COPY lists only the model's own columns.
 """
 
+import threading
+import time
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -72,68 +74,38 @@ def _groups_create(plan: Plan) -> dict:
 
 
 def plan_write(plan: Plan, *, user_id: int | None, openings_post=None, audit_note: str = "",
-               before_commit=None, stage=None) -> WriteResult:
+               before_commit=None, stage=None, meanwhile=None) -> WriteResult:
     """Write every valid row of the plan, all or nothing. `openings_post`, when given,
     posts each created customer's opening receivable in the same transaction;
-    `before_commit(result)` runs last inside it."""
+    `before_commit(result)` runs last inside it.
+
+    `meanwhile()`, when given, runs in this thread while a second thread writes the
+    customers (COPY, links, audit: the database does that work on its own core); it must
+    not touch the database, whose connection is the writer's until then. It may still
+    complete the plan's contacts; an exception from it rolls everything back."""
     result = WriteResult()
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         # The search index (GIN, trigram) takes new rows into its pending list and merges
         # them in one go, instead of row by row while COPY runs.
         cursor.execute("SET LOCAL gin_pending_list_limit = '256MB'")
-        group_ids = _groups_create(plan)
-        for row in plan.customers:
-            if row.group and row.group_id is None:
-                row.group_id = group_ids.get(_fold(row.group))
-        new = [r for r in plan.customers if r.existing_id is None]
-        existing = [r for r in plan.customers if r.existing_id is not None]
-        customer_codes_reserve([r.clean["code"] for r in new if r.clean.get("code")])
-        auto = iter(customer_codes_next(sum(1 for r in new if not r.clean.get("code"))))
-        for row in new:
-            if not row.clean.get("code"):
-                row.clean["code"] = next(auto)
-
-        def created_row(r):
-            c = r.clean
-            return (c["code"], c["name"], c["name_key"], c["phone"], c.get("email", ""),
-                    c.get("address", ""), r.group_id, r.owner_id, c.get("role") or "retail",
-                    c.get("settlement_method") or "on_account", c.get("prepaid_allowed", False),
-                    c.get("credit_limit"), c.get("credit_limit_enforced", False),
-                    r.home_branch_id, c.get("shared", False), c.get("status") or "active",
-                    c.get("tax_code", ""), c.get("note", ""), 0, 0, 0, 0, now, now, user_id,
-                    user_id)
-
-        _copy(cursor, "crm_customer", _CUSTOMER_COLUMNS, map(created_row, new))
+        new, existing = _codes_and_groups(plan)
         if stage:
-            stage("copy customers")
-        ids = {}
-        if new:
-            cursor.execute("SELECT code, id FROM crm_customer WHERE code = ANY(%s)",
-                           [[r.clean["code"] for r in new]])
-            ids.update(cursor.fetchall())
-        for row in existing:
-            ids[row.clean["code"]] = row.existing_id
-        result.created, result.updated = len(new), len(existing)
-        result.openings = [(ids[r.clean["code"]], r.opening_receivable) for r in new
-                           if r.opening_receivable]
-
-        if existing:
-            _customers_update(cursor, existing, now, user_id)
-        _links_set(cursor, plan, ids, existing_ids={r.existing_id for r in existing})
+            stage("groups and codes")
+        writer_stages: list = []
+        if meanwhile is None:
+            ids = _customers_write(cursor, plan, new, existing, result, now, user_id,
+                                   audit_note, writer_stages)
+        else:
+            ids = _beside(meanwhile, _customers_write, cursor, plan, new, existing, result, now,
+                          user_id, audit_note, writer_stages)
         if stage:
-            stage("updates and links")
+            stage("customers (beside the contacts' validation)" if meanwhile else "customers")
+            for name, seconds in writer_stages:
+                stage(f"  {name}", seconds)
         _contacts_write(cursor, plan, ids, result)
         if stage:
             stage("contacts")
-        # The CRM's audit trail, as its services keep it: one record per customer touched.
-        _copy(cursor, "crm_customeraudit", ("customer_id", "customer_code", "customer_name",
-                                            "action", "actor_id", "at", "changes", "note"),
-              ((ids[r.clean["code"]], r.clean["code"], r.clean["name"],
-                "update" if r.existing_id else "create", user_id, now, "{}", audit_note)
-               for r in plan.customers))
-        if stage:
-            stage("audit")
         if openings_post is not None and result.openings:
             openings_post(result.openings)
         if stage:
@@ -143,6 +115,93 @@ def plan_write(plan: Plan, *, user_id: int | None, openings_post=None, audit_not
     if stage:
         stage("commit (deferred foreign key checks)")
     return result
+
+
+def _codes_and_groups(plan: Plan) -> tuple[list, list]:
+    """Groups the file names are created, new customers get their codes (ORM and
+    sequences: on this thread's connection, before any writer thread starts)."""
+    group_ids = _groups_create(plan)
+    for row in plan.customers:
+        if row.group and row.group_id is None:
+            row.group_id = group_ids.get(_fold(row.group))
+    new = [r for r in plan.customers if r.existing_id is None]
+    existing = [r for r in plan.customers if r.existing_id is not None]
+    customer_codes_reserve([r.clean["code"] for r in new if r.clean.get("code")])
+    auto = iter(customer_codes_next(sum(1 for r in new if not r.clean.get("code"))))
+    for row in new:
+        if not row.clean.get("code"):
+            row.clean["code"] = next(auto)
+    return new, existing
+
+
+def _beside(meanwhile, work, *args):
+    """`work(*args)` on a second thread while `meanwhile()` runs on this one; the result
+    of `work`. The writer is always waited for, so the transaction never ends under it."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = work(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="import-writer", daemon=True)
+    thread.start()
+    try:
+        meanwhile()
+    finally:
+        thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _customers_write(cursor, plan, new, existing, result, now, user_id, audit_note,
+                     stages) -> dict:
+    """COPY the new customers, update the existing ones, set links, write the audit.
+    Only the given cursor (raw SQL): it may run on a thread of its own. Returns
+    {code: id} of every customer of the plan."""
+    last = [time.perf_counter()]
+
+    def stage(name):
+        now_ = time.perf_counter()
+        stages.append((name, now_ - last[0]))
+        last[0] = now_
+
+    def created_row(r):
+        c = r.clean
+        return (c["code"], c["name"], c["name_key"], c["phone"], c.get("email", ""),
+                c.get("address", ""), r.group_id, r.owner_id, c.get("role") or "retail",
+                c.get("settlement_method") or "on_account", c.get("prepaid_allowed", False),
+                c.get("credit_limit"), c.get("credit_limit_enforced", False),
+                r.home_branch_id, c.get("shared", False), c.get("status") or "active",
+                c.get("tax_code", ""), c.get("note", ""), 0, 0, 0, 0, now, now, user_id,
+                user_id)
+
+    _copy(cursor, "crm_customer", _CUSTOMER_COLUMNS, map(created_row, new))
+    stage("copy customers")
+    ids = {}
+    if new:
+        cursor.execute("SELECT code, id FROM crm_customer WHERE code = ANY(%s)",
+                       [[r.clean["code"] for r in new]])
+        ids.update(cursor.fetchall())
+    for row in existing:
+        ids[row.clean["code"]] = row.existing_id
+    result.created, result.updated = len(new), len(existing)
+    result.openings = [(ids[r.clean["code"]], r.opening_receivable) for r in new
+                       if r.opening_receivable]
+    if existing:
+        _customers_update(cursor, existing, now, user_id)
+    _links_set(cursor, plan, ids, existing_ids={r.existing_id for r in existing})
+    stage("updates and links")
+    # The CRM's audit trail, as its services keep it: one record per customer touched.
+    _copy(cursor, "crm_customeraudit", ("customer_id", "customer_code", "customer_name",
+                                        "action", "actor_id", "at", "changes", "note"),
+          ((ids[r.clean["code"]], r.clean["code"], r.clean["name"],
+            "update" if r.existing_id else "create", user_id, now, "{}", audit_note)
+           for r in plan.customers))
+    stage("audit")
+    return ids
 
 
 def _customers_update(cursor, rows, now, user_id) -> None:
