@@ -59,6 +59,12 @@ class CustomerGroup(models.Model):
         return self.name
 
 
+# What the name-order walk of a search reads besides the key: the id tiebreak, the
+# search helper columns and the visibility and status columns.
+NAME_WALK_COLUMNS = ["id", "search_text", "name_grams", "phone_digits", "code",
+                     "home_branch", "shared", "owner", "status"]
+
+
 class Customer(models.Model):
     """A customer of the chain (DESIGN §3). Walk-in sales have no customer row at all.
 
@@ -82,8 +88,9 @@ class Customer(models.Model):
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=255)
-    # name_key: NFC + case fold + whitespace fold (crm.normalize.name_key), unique.
-    name_key = models.CharField(max_length=255, unique=True, editable=False)
+    # name_key: NFC + case fold + whitespace fold (crm.normalize.name_key), unique
+    # (customer_name_key_unique, which also covers the list's name-order walk).
+    name_key = models.CharField(max_length=255, editable=False)
     phone = models.CharField(_("phone"), max_length=32, blank=True,
                              help_text=_("E.164, normalised from what was typed."))
     email = models.EmailField(_("e-mail"), blank=True)
@@ -162,6 +169,11 @@ class Customer(models.Model):
             ("view_all_jobs", _("Can see every user's imports, exports and statement batches")),
         ]
         constraints = [
+            # Unique names; the index also carries what a search and the visibility rules
+            # read, so the list's name-order walk is an index-only scan
+            # (crm.selectors.customer_rows).
+            models.UniqueConstraint(fields=["name_key"], name="customer_name_key_unique",
+                                    include=NAME_WALK_COLUMNS),
             # A phone belongs to one active customer at a time.
             models.UniqueConstraint(fields=["phone"], condition=Q(status="active") & ~Q(phone=""),
                                     name="customer_active_phone_unique"),

@@ -4,6 +4,8 @@ from django_tenants.utils import schema_context
 
 from crm.models import Customer
 from crm.roles import ACCOUNTANT
+from crm.search import customer_search_filter
+from crm.selectors import CUSTOMER_ORDERINGS, customer_visible
 from crm.staff import staff_create
 from tests.conftest import PASSWORD, api_client
 from tests.crm.factories import branch, customer, user
@@ -342,3 +344,41 @@ def test_conflicts_and_referrers_tell_only_what_the_user_may_see(acme):
         assert response.status_code == 400, response.content
         assert "0912600001" not in response.content.decode()
         assert hidden.name not in response.content.decode()
+
+
+ORDERINGS = [o for name in CUSTOMER_ORDERINGS for o in (name, f"-{name}")]
+
+
+@pytest.mark.breaks_money_invariants  # sets stored balances directly
+@pytest.mark.parametrize("ordering", ORDERINGS)
+def test_search_pages_in_every_order_are_the_querys_rows(acme, matrix, ordering):
+    """Page by page, a search in any order lists exactly the visible matches in that order
+    (ties in receivable broken by id), for the owner and for a salesperson alike."""
+    connection.set_tenant(acme)
+    owner, sales = user("owner"), user("sales")
+    for i in range(12):
+        made = customer(owner, name=f"Nguyễn Văn {i:02d}",
+                        home_branch=branch("MAIN" if i % 2 else "B2").id, shared=i % 4 == 0,
+                        owner=(sales if i % 3 else owner).id)
+        Customer.objects.filter(pk=made.pk).update(receivable_amount=(i % 3) * 1000,
+                                                   total_purchased_amount=(i * 7) % 5)
+        customer(owner, name=f"Trần Thị {i:02d}")
+    field = CUSTOMER_ORDERINGS[ordering.lstrip("-")]
+    order = [f"-{field}", "-id"] if ordering.startswith("-") else [field, "id"]
+    expected = {}
+    for who in (owner, sales):
+        for term in ("nguyen", "tran thi 0", "nguyen van 1"):
+            expected[who.username, term] = list(
+                customer_visible(who).filter(customer_search_filter(term)).order_by(*order)
+                .values_list("id", flat=True))
+    connection.set_schema_to_public()
+    for (username, term), ids in expected.items():
+        client = api_client(acme, username)
+        url, listed = f"/api/v1/customers?page_size=4&ordering={ordering}&search={term}", []
+        while url:
+            page = client.get(url).json()
+            listed += [row["id"] for row in page["results"]]
+            url = page["next"]
+        assert listed == ids, (username, term)
+    assert len(expected["sales@acme.test", "nguyen"]) < len(expected["owner@acme.test",
+                                                                      "nguyen"])

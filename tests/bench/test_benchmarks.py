@@ -49,6 +49,8 @@ def test_a_benchmark_leaves_every_other_tenant_as_it_was(committed_db, name):
     assert all(v[1] == Tenant.State.POOL for v in added.values()), added
     assert not Tenant.objects.filter(scratch=True).exists()
     assert "---" in out.getvalue()  # a printed table
+    if name == "search":
+        assert "Every page equals the sequential scan's." in out.getvalue()
 
 
 def test_signups_while_bench_onboarding_runs_keep_their_schemas(committed_db):
@@ -89,3 +91,16 @@ def test_signups_while_bench_onboarding_runs_keep_their_schemas(committed_db):
         assert schema_exists(tenant.schema_name), tenant.subdomain
         assert tenant.domains.filter(is_primary=True).exists()
     assert Tenant.objects.filter(pk__in=made).count() == len(made)
+
+
+def test_bench_search_keeps_its_tenant_for_the_next_run_and_drops_it_when_told(committed_db):
+    args = ["--customers", "60", "--repeat", "1", "--baseline-runs", "1", "--only", "list"]
+    first = io.StringIO()
+    call_command("bench", "search", *args, "--keep", "benchkept", stdout=first)
+    kept = Tenant.objects.get(subdomain="benchkept")
+    assert kept.scratch and "COPY 60 customers" in first.getvalue()
+    again = io.StringIO()
+    call_command("bench", "search", *args, "--keep", "benchkept", "--drop", stdout=again)
+    assert "Reusing the kept tenant benchkept" in again.getvalue()
+    assert "COPY 60 customers" not in again.getvalue()  # not loaded again
+    assert not Tenant.objects.filter(subdomain="benchkept").exists()

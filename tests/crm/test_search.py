@@ -76,20 +76,45 @@ def test_helpers():
     assert phone_prefixes("12", "VN") == []
 
 
-@pytest.mark.parametrize("order", [["-created_at", "-id"], ["name_key", "id"]])
-def test_two_phase_search_pages_equal_the_plain_query(in_acme, order):
-    from crm.selectors import _walk_ids, customer_rows
+ORDERS = [[f"-{field}", "-id"] if descending else [field, "id"]
+          for field in ("name_key", "code", "receivable_amount", "total_purchased_amount",
+                        "created_at") for descending in (False, True)]
+
+
+@pytest.mark.breaks_money_invariants  # sets stored balances directly
+@pytest.mark.parametrize("order", ORDERS)
+def test_every_way_of_reading_a_search_gives_the_plain_querys_page(in_acme, order):
+    from crm.selectors import _UNIQUE_KEYS, _walk_ids, customer_rows
 
     for i in range(25):
-        customer(name=f"Nguyễn Văn {i:02d}")
+        made = customer(name=f"Nguyễn Văn {i:02d}")
+        Customer.objects.filter(pk=made.pk).update(receivable_amount=(i % 4) * 100)
         customer(name=f"Trần Thị {i:02d}")
     qs = Customer.objects.all()
-    search = customer_search_filter("nguyen")
-    assert len(_walk_ids(qs, search, order=order, limit=21)) == 21  # the walk filled it
-    rows = customer_rows(qs, search, order=order, limit=21)
-    plain = list(qs.filter(search).order_by(*order)[:21])
-    assert [c.id for c in rows] == [c.id for c in plain]
-    assert all(hasattr(c, "referral_count") for c in rows)
-    rare = customer_rows(qs, customer_search_filter("tran thi 07"), order=order, limit=21)
-    assert "Trần Thị 07" in {c.name for c in rare}  # (codes containing "07" match too)
-    assert all(c.name.startswith("Trần Thị") for c in rare) and len(rare) < 21
+    walk_order = order[:1] if order[0].lstrip("-") in _UNIQUE_KEYS else order
+    for term in ("nguyen", "tran thi 07", "nguyen van 1", "nobody"):
+        search = customer_search_filter(term)
+        plain = list(qs.filter(search).order_by(*order).values_list("id", flat=True)[:21])
+        rows = customer_rows(qs, search, order=order, limit=21)
+        assert [c.id for c in rows] == plain, term
+        assert all(hasattr(c, "referral_count") for c in rows)
+        # The walk over every row, and over a window: the matches among its first rows.
+        assert _walk_ids(qs, search, order=walk_order, limit=21, rows=None) == plain
+        window = list(qs.order_by(*order).values_list("id", flat=True)[:10])
+        assert _walk_ids(qs, search, order=walk_order, limit=21, rows=10) == [
+            i for i in plain if i in window]
+
+
+def test_a_search_keeps_the_visibility_rules(in_acme):
+    from crm.selectors import customer_rows, customer_visible
+    from tests.crm.factories import branch, user
+
+    sales = user("sales")
+    mine = {customer(name=f"Nguyễn Thị {i}", owner=sales.id,
+                     home_branch=branch("MAIN").id).id for i in range(3)}
+    customer(name="Nguyễn Thị other branch", owner=sales.id, home_branch=branch("B2").id)
+    customer(name="Nguyễn Thị another owner", home_branch=branch("MAIN").id)
+    for order in (["name_key", "id"], ["-created_at", "-id"]):
+        rows = customer_rows(customer_visible(sales), customer_search_filter("nguyen thi"),
+                             order=order, limit=21)
+        assert {c.id for c in rows} == mine
