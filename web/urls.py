@@ -3,7 +3,19 @@
 from django.urls import path
 
 from web.language import language_set
-from web.views import auth, coming, customer_actions, customer_form, customers, dashboard, sale
+from web.views import (
+    auth,
+    coming,
+    customer_actions,
+    customer_form,
+    customers,
+    dashboard,
+    passwords,
+    sale,
+    settings,
+    settings_shop,
+    settings_users,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -11,6 +23,11 @@ urlpatterns = [
     path("login/", auth.login_view, name="login"),
     path("login/link/<str:token>", auth.login_link, name="login_link"),
     path("logout/", auth.logout_view, name="logout"),
+    path("password/forgot/", passwords.password_forgot, name="password_forgot"),
+    path("password/reset/<str:uid>/<str:token>", passwords.password_choose,
+         {"purpose": "reset"}, name="password_reset"),
+    path("invite/<str:uid>/<str:token>", passwords.password_choose, {"purpose": "invite"},
+         name="invite"),
     path("language/", language_set, name="language"),
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/new", customer_form.customer_create, name="customer_create"),
@@ -51,5 +68,33 @@ urlpatterns = [
     path("import/", coming.coming, {"screen": "import"}, name="import"),
     path("statements/", coming.coming, {"screen": "statements"}, name="statements"),
     path("reports/", coming.coming, {"screen": "reports"}, name="reports"),
-    path("settings/", coming.coming, {"screen": "settings"}, name="settings"),
+    path("settings/", settings.settings_home, name="settings"),
+    path("settings/users/", settings_users.users, name="settings_users"),
+    path("settings/users/<int:pk>/", settings_users.user_detail, name="settings_user"),
+    path("settings/users/<int:pk>/deactivate", settings_users.user_deactivate,
+         name="settings_user_deactivate"),
+    path("settings/users/<int:pk>/reactivate", settings_users.user_reactivate,
+         name="settings_user_reactivate"),
+    path("settings/users/<int:pk>/resend-invite", settings_users.user_invite_resend,
+         name="settings_user_resend"),
+    path("settings/profile/", settings_shop.profile, name="settings_profile"),
+    path("settings/branches/", settings_shop.branches, name="settings_branches"),
+    path("settings/branches/<int:pk>/", settings_shop.branches, name="settings_branch"),
+    path("settings/groups/", settings_shop.groups, name="settings_groups"),
+    path("settings/groups/<int:pk>/", settings_shop.group_detail, name="settings_group"),
+    path("settings/groups/<int:pk>/delete", settings_shop.group_delete,
+         name="settings_group_delete"),
+    path("settings/groups/<int:pk>/prices/<int:price_id>/delete",
+         settings_shop.agreement_price_delete, name="settings_price_delete"),
+    path("settings/products/", settings_shop.products, name="settings_products"),
+    path("settings/products/<int:pk>/", settings_shop.products, name="settings_product"),
+    path("settings/payment-methods/", settings_shop.payment_methods,
+         name="settings_payment_methods"),
+    path("settings/payment-methods/<int:pk>/", settings_shop.payment_methods,
+         name="settings_payment_method"),
+    path("settings/coins/", settings_shop.coins, name="settings_coins"),
+    path("settings/opening-balances/", settings_shop.opening_balances, name="settings_opening"),
+    path("settings/tokens/", settings_users.api_tokens, name="settings_tokens"),
+    path("settings/tokens/<int:pk>/revoke", settings_users.api_token_revoke,
+         name="settings_token_revoke"),
 ]
