@@ -157,3 +157,19 @@ def test_users_of_one_tenant_are_not_another_tenants(acme, globex):
     missing = max(acme_ids) + 1000
     assert api_client(globex, "owner@globex.test").get(
         f"/api/v1/users/{missing}").status_code == 404
+
+
+def test_the_business_profile_is_patched_by_the_owner_only(acme, acme_owner):
+    from tenants.models import Tenant
+
+    patched = acme_owner.patch("/api/v1/letterhead", {"address": "1 Nguyễn Huệ",
+                                                      "tax_code": "0301"}, format="json")
+    assert patched.status_code == 200, patched.content
+    assert (patched.json()["address"], patched.json()["currency"]) == ("1 Nguyễn Huệ", "VND")
+    refused = acme_owner.patch("/api/v1/letterhead", {"name": "", "locale": "fr"},
+                               format="json")
+    assert refused.status_code == 400 and set(refused.json()["fields"]) == {"name", "locale"}
+    manager = api_client(acme, "manager@acme.test")
+    assert manager.patch("/api/v1/letterhead", {"tax_code": "9"},
+                         format="json").status_code == 403
+    assert Tenant.objects.get(pk=acme.pk).tax_code == "0301"

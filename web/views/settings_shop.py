@@ -3,6 +3,8 @@ agreement prices, products and prices, payment methods, the coin rule, opening b
 Each calls the service its API endpoint calls (tenants.services, tenants.letterhead,
 crm.staff, crm.services, finance.catalogue, finance.orders, finance.vouchers)."""
 
+from decimal import Decimal
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404
@@ -44,6 +46,11 @@ def _page(request, section, *, title, columns, rows, form, action, submit, statu
     return section_render(request, section, ROWS, {
         "title": title, "columns": columns, "rows": rows, "form": form, "action": action,
         "submit": submit, "saved": "saved" in request.GET, **(extra or {})}, status=status)
+
+
+def _plain(amount) -> str:
+    """An amount as a form field shows it to be typed again: no grouping, no trailing zeros."""
+    return format(Decimal(amount).normalize(), "f")
 
 
 def _yes(value: bool) -> str:
@@ -255,7 +262,7 @@ def products(request, pk: int | None = None):
     section_check(request, "products")
     product = get_object_or_404(Product, pk=pk) if pk else None
     initial = {"sku": product.sku, "name": product.name, "unit": product.unit,
-               "list_price": product.list_price_amount.normalize(),
+               "list_price": _plain(product.list_price_amount),
                "active": product.active} if product else None
     form = ProductForm(request.POST or None, initial=initial)
     status = 200
@@ -335,8 +342,8 @@ def coins(request):
     section_check(request, "coins")
     found = orders.finance_settings()
     form = CoinRuleForm(request.POST or None, initial={
-        "coin_earn_step_amount": found.coin_earn_step_amount.normalize(),
-        "coin_value_amount": found.coin_value_amount.normalize(),
+        "coin_earn_step_amount": _plain(found.coin_earn_step_amount),
+        "coin_value_amount": _plain(found.coin_value_amount),
         "payment_terms_days": found.payment_terms_days})
     status = 200
     if request.method == "POST":
