@@ -270,7 +270,7 @@ def _sessions_end(user: User) -> int:
 @transaction.atomic
 def staff_deactivate(*, actor: User, user: User) -> User:
     """The user can no longer log in; their sessions and API tokens end at once."""
-    from crm.tokens import api_tokens_revoke
+    from crm.tokens import user_tokens_revoke
 
     _staff_manage_check(actor)
     if user.pk == actor.pk:
@@ -279,7 +279,7 @@ def staff_deactivate(*, actor: User, user: User) -> User:
     _owners_left_check(user, active=False)
     user.is_active = False
     user.save(update_fields=["is_active"])
-    api_tokens_revoke(user=user)
+    user_tokens_revoke(user=user)
     _sessions_end(user)
     return user
 

@@ -42,7 +42,7 @@ def api_token_list(*, actor: User) -> QuerySet[Token]:
 
 
 @transaction.atomic
-def api_tokens_revoke(*, user: User) -> int:
+def user_tokens_revoke(*, user: User) -> int:
     deleted, _by_model = Token.objects.filter(user=user).delete()
     return deleted
 
@@ -52,4 +52,4 @@ def api_token_revoke(*, actor: User, user: User) -> int:
     """Revoke `user`'s token: one's own, or anyone's for those who manage users."""
     if user.pk != actor.pk and not actor.has_perm("auth.change_user"):
         raise StaffForbidden(_("You may not revoke another user's token."))
-    return api_tokens_revoke(user=user)
+    return user_tokens_revoke(user=user)
