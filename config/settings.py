@@ -236,6 +236,13 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/customers/"
 LOGIN_FAILURES_PER_MINUTE = env_int("LOGIN_FAILURES_PER_MINUTE", 10)
+# API tokens expire this long after they were issued (crm/tokens.py); then log in again.
+API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 24 * 30)
+# One-time links to choose a password (crm/passwords.py): an invite, a forgotten password;
+# requests for a reset link per e-mail typed an hour (four times that per client address).
+STAFF_INVITE_HOURS = env_int("STAFF_INVITE_HOURS", 72)
+PASSWORD_RESET_MINUTES = env_int("PASSWORD_RESET_MINUTES", 60)
+PASSWORD_RESET_PER_HOUR = env_int("PASSWORD_RESET_PER_HOUR", 5)
 # One-time login links from the public host to a tenant host (tenants/login_links.py).
 LOGIN_LINK_SECONDS = env_int("LOGIN_LINK_SECONDS", 60)
 
@@ -267,7 +274,7 @@ FONTS_DIR = Path(os.environ.get("FONTS_DIR") or DATA_DIR / "fonts")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -352,6 +359,8 @@ STATEMENT_BATCH_CHUNK = env_int("STATEMENT_BATCH_CHUNK", 100)
 # Statement e-mails: Django's backend; the console one unless a deployment sets SMTP.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "statements@localhost")
+# Where the file backend (django.core.mail.backends.filebased.EmailBackend) writes.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or str(DATA_DIR / "mail")
 
 # Health, readiness and metrics (config/health.py, config/metrics.py).
 READINESS_TIMEOUT_SECONDS = env_int("READINESS_TIMEOUT_SECONDS", 2)

@@ -131,3 +131,29 @@ class BranchCodeTaken(CrmError):
         self.branch_code = code
         message = _("A branch with this code exists.")
         super().__init__(message, fields={"code": [message]})
+
+
+class StaffFieldsInvalid(CrmError):
+    """A staff user's fields are wrong; `fields` names each one."""
+    code, http_status = "invalid", 400
+
+    def __init__(self, fields: dict[str, list[str]]):
+        field, messages = next(iter(fields.items()))
+        super().__init__(f"{field}: {messages[0]}", fields=fields)
+
+
+class StaffForbidden(CrmError):
+    code, http_status = "staff_forbidden", 403
+
+
+class StaffRuleBroken(CrmError):
+    """A change that would leave the tenant without an owner, or lock oneself out."""
+    code, http_status = "staff_rule_broken", 409
+
+
+class PasswordLinkInvalid(CrmError):
+    code, http_status = "password_link_invalid", 400
+
+
+class PasswordResetThrottled(CrmError):
+    code, http_status = "password_reset_throttled", 429

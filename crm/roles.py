@@ -47,6 +47,16 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
 }
 
 
+# The "permission" cells of DESIGN §3's roles table (and §2's all-branches right): what an
+# owner may grant to one user on top of their roles (Django user permissions).
+GRANTABLE_PERMISSIONS = {
+    "crm.view_all_branches_customer": _("See customers of every branch"),
+    "crm.view_other_owner_customer": _("See customers of other salespeople"),
+    "crm.change_other_owner_customer": _("Edit customers of other salespeople"),
+    "crm.merge_customer": _("Merge customers"),
+}
+
+
 def roles_sync(*, using: str = "default") -> None:
     """Make the role groups of the current schema match ROLE_PERMISSIONS exactly."""
     from django.contrib.auth.models import Group, Permission

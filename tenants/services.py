@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from tenants.current import tenant_current_forget
 from tenants.exceptions import TenantFieldsInvalid, TenantNotDeletable, TenantStateInvalid
 from tenants.models import Currency, Domain, Locale, Tenant
 from tenants.provisioning import (
@@ -292,4 +293,37 @@ def tenant_scratch_mark(*, tenant: Tenant) -> Tenant:
     signup API) as scratch, so that it may be removed without the grace period."""
     Tenant.objects.filter(pk=tenant.pk).update(scratch=True)
     tenant.scratch = True
+    return tenant
+
+
+_PROFILE_LENGTHS = {"name": 200, "address": 500, "tax_code": 32}
+
+
+@transaction.atomic
+def tenant_profile_update(*, tenant: Tenant, **fields) -> Tenant:
+    """The business's name, address, tax code (its documents' letterhead) and language.
+    The currency is fixed at signup: every amount already recorded is in it."""
+    errors: dict[str, list[str]] = {}
+    cleaned = {}
+    for name, max_length in _PROFILE_LENGTHS.items():
+        if name in fields:
+            value = " ".join(str(fields[name] or "").split())
+            if len(value) > max_length:
+                errors[name] = [_("At most %(count)d characters.") % {"count": max_length}]
+            cleaned[name] = value
+    if "name" in cleaned and not cleaned["name"]:
+        errors["name"] = [_("Enter the name of your business.")]
+    if "locale" in fields:
+        if fields["locale"] not in Locale.values:
+            errors["locale"] = [_("Choose one of: %(choices)s.")
+                                % {"choices": ", ".join(Locale.values)}]
+        cleaned["locale"] = fields["locale"]
+    if errors:
+        raise TenantFieldsInvalid(errors)
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    for name, value in cleaned.items():
+        setattr(tenant, name, value)
+    if cleaned:
+        tenant.save(update_fields=list(cleaned))
+    tenant_current_forget()
     return tenant

@@ -5,7 +5,6 @@ from django.db import connection
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -14,6 +13,7 @@ from api.base import APIView
 from api.throttles import LoginThrottle
 from crm.models import StaffBranch
 from crm.staff import staff_roles
+from crm.tokens import api_token_expires_at, api_token_issue
 from saas_platform.login_throttle import login_allowed_check
 
 
@@ -41,8 +41,9 @@ class TokenView(APIView):
                             password=serializer.validated_data["password"])
         if user is None or not user.is_active:
             raise AuthenticationFailed(_("Wrong username or password."), code="invalid_credentials")
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        token = api_token_issue(user=user)
+        return Response({"token": token.key, "expires_at": serializers.DateTimeField(
+            ).to_representation(api_token_expires_at(token))})
 
 
 class MeView(APIView):

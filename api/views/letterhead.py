@@ -4,7 +4,7 @@ the tenant's settings (the owner role)."""
 
 from django.db import connection
 from django.http import FileResponse, Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -13,6 +13,7 @@ from rest_framework.reverse import reverse
 from api.base import APIView
 from tenants.current import tenant_current
 from tenants.letterhead import MAX_LOGO_BYTES, logo_file, tenant_logo_set
+from tenants.services import tenant_profile_update
 
 _CONTENT_TYPES = {".png": "image/png", ".jpg": "image/jpeg"}
 
@@ -31,14 +32,31 @@ def _letterhead(request) -> dict:
     tenant = tenant_current()
     has_logo = logo_file(tenant.logo_path, tenant.schema_name) is not None
     return {"name": tenant.name, "address": tenant.address, "tax_code": tenant.tax_code,
+            "locale": tenant.locale, "currency": tenant.currency,
             "logo": reverse("letterhead-logo", request=request) if has_logo else None}
 
 
 class LetterheadView(APIView):
-    permission_classes = [IsAuthenticated]
+    """The business profile: PATCH {name?, address?, tax_code?, locale?} (the owner role;
+    the currency is fixed at signup)."""
+
+    permission_classes = [IsAuthenticated, CanChangeSettings]
 
     @extend_schema(responses={200: dict})
     def get(self, request):
+        return Response(_letterhead(request))
+
+    @extend_schema(request=inline_serializer("TenantProfile", {
+        "name": serializers.CharField(required=False),
+        "address": serializers.CharField(required=False),
+        "tax_code": serializers.CharField(required=False),
+        "locale": serializers.CharField(required=False)}), responses={200: dict})
+    def patch(self, request):
+        data = request.data if hasattr(request.data, "get") else {}
+        fields = {k: data.get(k) for k in ("name", "address", "tax_code", "locale") if k in data}
+        tenant = tenant_profile_update(tenant=connection.tenant, **fields)
+        for name in fields:
+            setattr(connection.tenant, name, getattr(tenant, name))
         return Response(_letterhead(request))
 
 

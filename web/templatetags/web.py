@@ -10,6 +10,7 @@ from django.utils import formats, numberformat, timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Customer
+from crm.roles import ROLE_LABELS
 from saas_platform.money import decimals
 from tenants.current import tenant_current
 from web.navigation import main_navigation
@@ -83,3 +84,9 @@ def customer_field_value(value, name: str) -> str:
     except FieldDoesNotExist:
         return str(value)
     return str(dict(field.choices).get(value, value)) if field.choices else str(value)
+
+
+@register.filter
+def role_label(role: str) -> str:
+    """A role's name in the page's language."""
+    return str(ROLE_LABELS.get(role, role))

@@ -171,6 +171,7 @@ def abilities(user, customer) -> dict:
         "reactivate": can_edit and not active,
         "reactivate_blockers": crm_services.customer_reactivate_blockers(customer)
         if can_edit and not active else [],
+        "merge": can_edit and active and user.has_perm("crm.merge_customer"),
         "delete": can_edit and user.has_perm("crm.delete_customer"),
         "delete_blockers": crm_services.customer_delete_blockers(customer)
         if can_edit and user.has_perm("crm.delete_customer") else [],
