@@ -130,14 +130,16 @@ def balances_save(customer: Customer) -> None:
 
 
 def open_orders(customer: Customer):
-    """Approved orders of the customer with something still owed, oldest first."""
+    """Approved orders of the customer with something still owed, the first to fall due
+    first (then by creation): the order settlement pays (DESIGN §3 "Settle")."""
     return (Order.objects.filter(customer=customer, status=Order.Status.APPROVED)
             .annotate(open=F("total_amount") - F("paid_amount") - F("settled_amount"))
-            .filter(open__gt=0).order_by("created_at", "id"))
+            .filter(open__gt=0).order_by("due_date", "created_at", "id"))
 
 
 def orders_settle(*, customer: Customer, voucher, amount: Decimal, order_ids=()) -> None:
-    """Allocate `amount` to the named orders first, then to the oldest open ones."""
+    """Allocate `amount` to the named orders first, then to the open ones by due date
+    (the oldest debt first), then by creation."""
     if amount <= 0:
         return
     candidates = list(open_orders(customer))

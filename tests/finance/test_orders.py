@@ -272,3 +272,27 @@ def test_cancel_of_an_order_settled_by_an_adjustment_is_refused(acme_schema):
     order_cancel(order=order, actor=owner, reason="returned")
     customer.refresh_from_db()
     assert (customer.receivable_amount, customer.prepaid_amount) == (0, 0)
+
+
+def test_a_receipt_settles_the_order_due_first_then_the_oldest(acme_schema):
+    """Settlement pays the oldest debt: by due date, orders due the same day by creation;
+    an order made earlier on longer terms waits."""
+    import datetime
+
+    from finance.vouchers import payment_record
+
+    owner = user("owner@acme.test")
+    customer = customer_make()
+    product = product_make()
+    made = [order_create(actor=owner, customer=customer, lines=lines(product), approve=True)
+            for _n in range(3)]
+    long_terms, due_first, due_same_day = made
+    today = long_terms.due_date
+    for order, due in ((long_terms, today + datetime.timedelta(days=30)),
+                       (due_first, today - datetime.timedelta(days=5)),
+                       (due_same_day, today - datetime.timedelta(days=5))):
+        Order.objects.filter(pk=order.pk).update(due_date=due)
+    payment_record(customer=customer, amount=Decimal("150000"), method="cash", actor=owner)
+    settled = {o.pk: o.settled_amount for o in Order.objects.filter(customer=customer)}
+    assert settled == {due_first.pk: Decimal("100000"), due_same_day.pk: Decimal("50000"),
+                       long_terms.pk: Decimal("0")}
