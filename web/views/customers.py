@@ -154,6 +154,9 @@ def abilities(user, customer) -> dict:
     the rules forbid an action right now (shown on its disabled button)."""
     can_edit = crm_selectors.customer_can_edit(user, customer)
     active = customer.status == Customer.Status.ACTIVE
+    may_delete = can_edit and user.has_perm("crm.delete_customer")
+    blockers = crm_services.customer_blockers(customer, deactivate=can_edit and active,
+                                              delete=may_delete)
     return {
         "pay": user.has_perm("finance.add_voucher"),
         "sell": user.has_perm("finance.add_order") and active,
@@ -166,14 +169,12 @@ def abilities(user, customer) -> dict:
         "refund": user.has_perm("finance.refund_prepaid"),
         "edit": can_edit,
         "deactivate": can_edit and active,
-        "deactivate_blockers": crm_services.customer_deactivate_blockers(customer)
-        if can_edit and active else [],
+        "deactivate_blockers": blockers.get("deactivate", []),
         "reactivate": can_edit and not active,
         "reactivate_blockers": crm_services.customer_reactivate_blockers(customer)
         if can_edit and not active else [],
-        "delete": can_edit and user.has_perm("crm.delete_customer"),
-        "delete_blockers": crm_services.customer_delete_blockers(customer)
-        if can_edit and user.has_perm("crm.delete_customer") else [],
+        "delete": may_delete,
+        "delete_blockers": blockers.get("delete", []),
     }
 
 
