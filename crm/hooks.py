@@ -57,15 +57,17 @@ def row_guards_answer(customer, guards: list) -> list[list[str]]:
     """Each guard's reasons, the row guards' columns read in one query (the others are
     called as they are)."""
     columns, names = {}, []
-    for n, guard in enumerate(guards):
-        own = guard.columns() if isinstance(guard, RowGuard) else {}
+    row_guards = tuple(g for g in guards if isinstance(g, RowGuard))
+    for guard in guards:
+        # Named by the guard's place among the row guards: the cached SQL's aliases.
+        n = row_guards.index(guard) if isinstance(guard, RowGuard) else None
+        own = guard.columns() if n is not None else {}
         names.append({f"g{n}_{name}": name for name in own})
         columns.update({f"g{n}_{name}": expression for name, expression in own.items()})
     values = {}
     if columns:
         model = type(customer)
-        sql, params = _row_query(model, tuple(g for g in guards if isinstance(g, RowGuard)),
-                                 columns)
+        sql, params = _row_query(model, row_guards, columns)
         with connections[router.db_for_read(model)].cursor() as cursor:
             cursor.execute(sql, [*params, customer.pk])
             row = cursor.fetchone()
