@@ -4,9 +4,9 @@ import pytest
 from django.db import DatabaseError, transaction
 from django.utils import translation
 
+from crm import services as crm_services
 from crm.hooks import customer_deactivate_blockers, customer_delete_blockers
 from crm.models import Branch, Customer
-from crm import services as crm_services
 from crm.services import customer_blockers
 from finance.catalogue import agreement_price_create, price_resolve, product_delete
 from finance.checks import balances_mismatched
