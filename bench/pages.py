@@ -9,9 +9,14 @@ network): the customer list's first page (full page / GET customers), a search a
 type (the htmx fragment / GET customers?search=, a mix of names without accents, a common
 name, CJK fragments, phone prefix and code), the customer page (Info / GET customers/{id})
 and its Debt tab (the page with the ledger / GET customers/{id}/ledger). Goal (DESIGN §4):
-web p95 <= 1.5 x the API's and <= 100 ms. The scratch tenant is dropped at the end.
+web p95 <= 1.5 x the API's and <= 100 ms. The scratch tenant is dropped at the end, unless
+`--keep` (then a later `--keep` run of the same size reuses it instead of building it again).
+`--profile N` then runs N more requests of each page and its API counterpart under cProfile
+and prints where their time goes (queries, templates, middleware, the rest).
 """
 
+import cProfile
+import pstats
 import random
 import time
 import uuid
@@ -37,6 +42,15 @@ def add_arguments(parser):
     parser.add_argument("--entries", type=int, default=40,
                         help="ledger entries of the customer whose page is asked")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the scratch tenant, and reuse one kept by an earlier run"
+                        " of the same --customers and --entries")
+    parser.add_argument("--profile", type=int, default=0,
+                        help="profile this many more requests of each page and of its API"
+                        " counterpart, and print where the time goes")
+
+
+PAGE_CUSTOMER = "Nguyễn Thị Bench Trang"
 
 
 def _page_customer(owner: User, entries: int):
@@ -44,7 +58,7 @@ def _page_customer(owner: User, entries: int):
     from crm.services import customer_create
     from finance.vouchers import opening_balance_set, payment_record
 
-    customer = customer_create(actor=owner, name="Nguyễn Thị Bench Trang", phone="0999000111")
+    customer = customer_create(actor=owner, name=PAGE_CUSTOMER, phone="0999000111")
     opening_balance_set(customer=customer, amount=Decimal(entries * 10_000), actor=owner)
     for n in range(entries - 1):
         customer.refresh_from_db()
@@ -93,27 +107,127 @@ def _timed(client: Client, samples_of: list, n: int, samples: list[float]) -> No
     samples.append(elapsed)
 
 
-def run(stdout, *, customers: int, repeat: int, entries: int, seed: int, **_options):
-    from tenants.services import tenant_create, tenant_delete, tenant_domain
+# Where a profiled request spends its time: (label, file path ending, function name); each
+# figure is that function's cumulative time, so they overlap (rendering includes the
+# queries a template triggers).
+PROFILE_MARKERS = (
+    ("whole request (handler)", "django/core/handlers/base.py", "get_response"),
+    ("view", "django/core/handlers/base.py", "_get_response"),
+    ("SQL: execute (server + driver)", "django/db/backends/utils.py", "_execute"),
+    ("SQL: ORM compile", "django/db/models/sql/compiler.py", "as_sql"),
+    ("template render", "django/template/backends/django.py", "render"),
+    ("forms render", "django/forms/utils.py", "render"),
+    ("JSON render", "rest_framework/renderers.py", "render"),
+    ("session load", "django/contrib/sessions/backends/db.py", "load"),
+    ("user load", "django/contrib/auth/__init__.py", "get_user"),
+    ("permissions", "django/contrib/auth/models.py", "has_perm"),
+    ("URL reverse", "django/urls/base.py", "reverse"),
+    ("translation", "django/utils/translation/trans_real.py", "gettext"),
+)
 
-    rng = random.Random(seed)
-    subdomain = f"benchpages{uuid.uuid4().hex[:8]}"
-    owner_email = f"owner@{subdomain}.test"
+
+def _profiled(client: Client, samples_of: list, n: int) -> pstats.Stats:
+    queries = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    profiler = cProfile.Profile()
+    with connection.execute_wrapper(count):
+        for i in range(n):
+            profiler.enable()
+            _timed(client, samples_of, i, [])
+            profiler.disable()
+    stats = pstats.Stats(profiler)
+    stats.queries = len(queries) / n
+    return stats
+
+
+def _profile_rows(stats: pstats.Stats, n: int) -> dict[str, float]:
+    found = {label: 0.0 for label, _f, _n in PROFILE_MARKERS}
+    for (filename, _line, function), (_cc, _nc, _tt, cumulative, _callers) in \
+            stats.stats.items():
+        for label, ending, name in PROFILE_MARKERS:
+            if function == name and filename.endswith(ending):
+                found[label] += cumulative * 1000 / n
+    return found
+
+
+def _profile_report(stdout, client: Client, pages: list, n: int) -> None:
+    """Per page: the markers' ms per request, web next to API, then the web page's own
+    heaviest functions (time spent in the function itself)."""
+    for name, web, api in pages:
+        web_stats, api_stats = _profiled(client, web, n), _profiled(client, api, n)
+        web_rows, api_rows = _profile_rows(web_stats, n), _profile_rows(api_stats, n)
+        rows = [[label, web_rows[label], api_rows[label]] for label, _f, _n in PROFILE_MARKERS
+                if web_rows[label] or api_rows[label]]
+        rows.append(["queries per request", web_stats.queries, api_stats.queries])
+        table(stdout, f"Profile of {name} (cProfile, {n} requests each; cumulative ms per "
+              "request, overlapping; profiling inflates Python-heavy parts)",
+              ["where", "web ms", "API ms"], rows)
+        own = sorted(web_stats.stats.items(), key=lambda item: -item[1][2])[:12]
+        table(stdout, f"{name}, web: heaviest functions by own time",
+              ["function", "calls per request", "own ms per request", "cumulative ms"],
+              [[f"{pstats.func_std_string(func)[-90:]}", stat[1] / n, stat[2] * 1000 / n,
+                stat[3] * 1000 / n] for func, stat in own])
+
+
+def _kept_subdomain(customers: int, entries: int) -> str:
+    return f"benchpages-kept-{customers}-{entries}"
+
+
+def _tenant_with_data(*, customers: int, entries: int, keep: bool, rng, stdout):
+    """(tenant, the page customer's id): a kept one from an earlier `--keep` run of this
+    size, or a new scratch tenant with the fleet and the page customer."""
+    from crm.models import Customer
+    from tenants.models import Tenant
+    from tenants.services import tenant_create, tenant_delete
+
+    subdomain = _kept_subdomain(customers, entries) if keep else \
+        f"benchpages{uuid.uuid4().hex[:8]}"
+    kept = Tenant.objects.filter(subdomain=subdomain, scratch=True).first() if keep else None
+    if kept is not None:
+        with schema_context(kept.schema_name):
+            page_customer = Customer.objects.filter(name=PAGE_CUSTOMER).first()
+            complete = page_customer is not None and Customer.objects.count() == customers + 1
+        if complete:
+            stdout.write(f"reusing the kept scratch tenant {subdomain}\n")
+            return kept, page_customer.pk
+        connection.set_schema_to_public()
+        tenant_delete(tenant=kept)  # a build that did not finish
     tenant = tenant_create(business_name="Bench pages", subdomain=subdomain,
-                           owner_email=owner_email, owner_password=PASSWORD, currency="VND",
-                           locale="vi", scratch=True)
+                           owner_email=f"owner@{subdomain}.test", owner_password=PASSWORD,
+                           currency="VND", locale="vi", scratch=True)
     try:
         with schema_context(tenant.schema_name):
             connection.set_tenant(tenant)
             _load(customers, rng, stdout)
-            owner = User.objects.get(username=owner_email)
+            owner = User.objects.get(username=f"owner@{subdomain}.test")
             customer = _page_customer(owner, entries)
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
-            pages = _pages(customer.pk, _searches(rng))
+    except BaseException:
         connection.set_schema_to_public()
-        client = Client(HTTP_HOST=tenant_domain(subdomain))
-        login = client.post("/login/", {"username": owner_email, "password": PASSWORD})
+        tenant_delete(tenant=tenant)
+        raise
+    return tenant, customer.pk
+
+
+def run(stdout, *, customers: int, repeat: int, entries: int, seed: int, keep: bool = False,
+        profile: int = 0, **_options):
+    from tenants.services import tenant_delete, tenant_domain
+
+    rng = random.Random(seed)
+    tenant, customer_id = _tenant_with_data(customers=customers, entries=entries, keep=keep,
+                                            rng=rng, stdout=stdout)
+    try:
+        with schema_context(tenant.schema_name):
+            pages = _pages(customer_id, _searches(rng))
+        connection.set_schema_to_public()
+        client = Client(HTTP_HOST=tenant_domain(tenant.subdomain))
+        login = client.post("/login/", {"username": f"owner@{tenant.subdomain}.test",
+                                        "password": PASSWORD})
         if login.status_code != 302:
             raise RuntimeError(f"login: HTTP {login.status_code}")
         rows, verdicts = [], []
@@ -142,6 +256,12 @@ def run(stdout, *, customers: int, repeat: int, entries: int, seed: int, **_opti
                      f" rows meet the goal; p95 <= {TARGET_P95_MS:.0f} ms: "
                      f"{sum(a for _r, a in verdicts)} of {len(verdicts)} (absolute times"
                      " swing with the machine's load; the ratio is the judged figure).\n")
+        if profile:
+            _profile_report(stdout, client, pages, profile)
     finally:
         connection.set_schema_to_public()
-        tenant_delete(tenant=tenant)
+        if keep:
+            stdout.write(f"kept the scratch tenant {tenant.subdomain} (`--keep` reuses it;"
+                         " a run without --keep does not remove it)\n")
+        else:
+            tenant_delete(tenant=tenant)

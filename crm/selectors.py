@@ -190,15 +190,30 @@ def customer_visible_by_code(*, user: User, code: str) -> Customer | None:
     return visible.filter(code=code).first() or visible.filter(code=code.upper()).first()
 
 
+def _id_label_lists(lists: dict[str, tuple[QuerySet, str]]) -> dict[str, list[tuple[int, str]]]:
+    """{name: (queryset, label field)} -> {name: [(id, label), ...] ordered by label}, all in
+    one query (each list a JSON array built by the database, in the same order an
+    `order_by(label)` gives)."""
+    parts, params = [], []
+    for queryset, label in lists.values():
+        sql, own = queryset.order_by().values_list("id", label).query.sql_with_params()
+        parts.append(f'(SELECT COALESCE(json_agg(json_build_array(x."id", x."{label}") ORDER BY '
+                     f'x."{label}", x."id"), \'[]\'::json) FROM ({sql}) x)')
+        params.extend(own)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        row = cursor.fetchone()
+    return {name: [tuple(pair) for pair in found] for name, found in zip(lists, row, strict=True)}
+
+
 def customer_form_choices(*, user: User) -> dict[str, list[tuple[int, str]]]:
     """(id, label) choices of the customer form and the list's filters: customer groups,
-    active staff (owners), the branches the user sees."""
-    return {
-        "groups": list(CustomerGroup.objects.order_by("name").values_list("id", "name")),
-        "owners": list(User.objects.filter(is_active=True).order_by("username")
-                       .values_list("id", "username")),
-        "branches": list(branch_visible(user).order_by("name").values_list("id", "name")),
-    }
+    active staff (owners), the branches the user sees -- one query for the three."""
+    return _id_label_lists({
+        "groups": (CustomerGroup.objects.all(), "name"),
+        "owners": (User.objects.filter(is_active=True), "username"),
+        "branches": (branch_visible(user), "name"),
+    })
 
 
 def customer_list_annotate(qs: QuerySet[Customer]) -> QuerySet[Customer]:

@@ -1,29 +1,41 @@
 """What finance answers to CRM's hooks (crm/hooks.py), registered in FinanceConfig.ready()."""
 
+from django.db.models import Exists, F, OuterRef
 from django.utils.translation import gettext as _
 
+from crm.hooks import RowGuard
 from finance.ledger import BALANCE_FIELDS, balances_save, entry_post
 from finance.locks import customers_lock
 from finance.models import AgreementPrice, LedgerEntry, Order
 
 
-def customer_delete_guard(customer) -> list[str]:
+def _delete_columns() -> dict:
+    return {"orders": Exists(Order.objects.filter(customer=OuterRef("pk"))),
+            "entries": Exists(LedgerEntry.objects.filter(customer=OuterRef("pk"))),
+            "prices": Exists(AgreementPrice.objects.filter(customer=OuterRef("pk")))}
+
+
+def _delete_reasons(found: dict) -> list[str]:
     reasons = []
-    if Order.objects.filter(customer=customer).exists():
+    if found["orders"]:
         reasons.append(_("The customer has orders."))
-    if LedgerEntry.objects.filter(customer=customer).exists():
+    if found["entries"]:
         reasons.append(_("The customer has ledger entries."))
-    if AgreementPrice.objects.filter(customer=customer).exists():
+    if found["prices"]:
         reasons.append(_("The customer has agreement prices."))
     return reasons
 
 
-def customer_deactivate_guard(customer) -> list[str]:
-    receivable = type(customer).objects.values_list("receivable_amount", flat=True).get(
-        pk=customer.pk)
+def _deactivate_reasons(found: dict) -> list[str]:
+    receivable = found["receivable"]  # as stored now, not as the caller last read it
     if receivable != 0:
         return [_("The customer still has a receivable of %(amount)s.") % {"amount": receivable}]
     return []
+
+
+customer_delete_guard = RowGuard(columns=_delete_columns, reasons=_delete_reasons)
+customer_deactivate_guard = RowGuard(columns=lambda: {"receivable": F("receivable_amount")},
+                                     reasons=_deactivate_reasons)
 
 
 def customer_merge_step(*, source, target, actor) -> None:

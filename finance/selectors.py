@@ -201,10 +201,14 @@ def customer_open_orders(*, customer: Customer) -> list[dict]:
             for order in open_orders(customer)]
 
 
-def payment_preview(*, customer: Customer, amount: Decimal) -> dict:
+def payment_preview(*, customer: Customer, amount: Decimal,
+                    receivable: Decimal | None = None) -> dict:
     """What a payment of `amount` would leave (payment_record's rule, nothing written):
-    the receivable after it and the part that would go to prepaid."""
-    receivable = Customer.objects.only("receivable_amount").get(pk=customer.pk).receivable_amount
+    the receivable after it and the part that would go to prepaid. `receivable`: the
+    stored one as the caller read it in this request (the customer page); else read now."""
+    if receivable is None:
+        receivable = Customer.objects.only("receivable_amount").get(
+            pk=customer.pk).receivable_amount
     applied = min(max(amount, Decimal(0)), max(receivable, Decimal(0)))
     return {"receivable": receivable, "receivable_after": receivable - applied,
             "to_prepaid": max(amount, Decimal(0)) - applied}

@@ -5,6 +5,8 @@ fields (web.errors)."""
 import uuid
 
 from django import forms
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -15,6 +17,37 @@ from saas_platform.money import InvalidAmount, amount_parse
 from tenants.current import tenant_current
 
 AMOUNT_ATTRS = {"inputmode": "decimal", "autocomplete": "off"}
+
+
+def _attrs_html(attrs: dict) -> str:
+    """django/forms/widgets/attrs.html, written out."""
+    return "".join("" if value is False else format_html(" {}", name) if value is True
+                   else format_html(' {}="{}"', name, str(value))
+                   for name, value in attrs.items())
+
+
+class FastSelect(forms.Select):
+    """Django's Select with the markup of its templates (select.html, select_option.html,
+    attrs.html) written here: the template engine's two includes per option made the
+    list's filter form (~40 options) cost as much as its 20 rows. Choices, selection and
+    attributes still come from Django's `get_context`; the HTML is the same (tested)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [format_html('<select name="{}"', widget["name"]), _attrs_html(widget["attrs"]),
+                 ">"]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(format_html('\n  <optgroup label="{}">', group_name))
+            for option in options:
+                parts.append(format_html('\n  <option value="{}"', str(option["value"])))
+                parts.append(_attrs_html(option["attrs"]))
+                parts.append(format_html(">{}</option>\n", option["label"]))
+            if group_name:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))  # noqa: S308  (every part escaped above)
+
 
 
 class TokenForm(forms.Form):
@@ -43,7 +76,7 @@ def amount_clean(value: str):
 
 class PaymentForm(TokenForm):
     amount = _amount(gettext_lazy("Amount"))
-    method = forms.ChoiceField(label=gettext_lazy("Method"))
+    method = forms.ChoiceField(label=gettext_lazy("Method"), widget=FastSelect)
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=500)
 
     def __init__(self, *args, **kwargs):
@@ -142,20 +175,21 @@ class CustomerForm(TokenForm):
         }
 
 
+_SELECT = {"required": False, "widget": FastSelect}
+
+
 class CustomerFilterForm(forms.Form):
     """The API's list filters (crm.selectors.CUSTOMER_LIST_FILTERS) as a form; only shapes
     the inputs, the selector reads the values."""
 
-    group = forms.ChoiceField(label=gettext_lazy("Customer group"), required=False)
-    owner = forms.ChoiceField(label=gettext_lazy("Salesperson"), required=False)
-    branch = forms.ChoiceField(label=gettext_lazy("Branch"), required=False)
-    role = forms.ChoiceField(label=gettext_lazy("Role"), required=False)
-    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
-    settlement_method = forms.ChoiceField(label=gettext_lazy("Settlement method"),
-                                          required=False)
-    has_receivable = forms.ChoiceField(label=gettext_lazy("Owes money"), required=False)
-    over_credit_limit = forms.ChoiceField(label=gettext_lazy("Over the credit limit"),
-                                          required=False)
+    group = forms.ChoiceField(label=gettext_lazy("Customer group"), **_SELECT)
+    owner = forms.ChoiceField(label=gettext_lazy("Salesperson"), **_SELECT)
+    branch = forms.ChoiceField(label=gettext_lazy("Branch"), **_SELECT)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), **_SELECT)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), **_SELECT)
+    settlement_method = forms.ChoiceField(label=gettext_lazy("Settlement method"), **_SELECT)
+    has_receivable = forms.ChoiceField(label=gettext_lazy("Owes money"), **_SELECT)
+    over_credit_limit = forms.ChoiceField(label=gettext_lazy("Over the credit limit"), **_SELECT)
     created_from = forms.DateField(label=gettext_lazy("Created from"), required=False,
                                    widget=forms.DateInput(attrs={"type": "date"}))
     created_to = forms.DateField(label=gettext_lazy("Created to"), required=False,

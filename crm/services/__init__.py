@@ -12,6 +12,7 @@ from crm.services.children import (
     terminal_update,
 )
 from crm.services.customers import (
+    customer_blockers,
     customer_create,
     customer_deactivate,
     customer_deactivate_blockers,
@@ -29,7 +30,7 @@ from crm.services.groups import (
 from crm.services.merge import customer_merge, customer_merge_preview
 
 __all__ = [
-    "contact_create", "contact_delete", "contact_update", "customer_create",
+    "contact_create", "contact_delete", "contact_update", "customer_blockers", "customer_create",
     "customer_group_create", "customer_group_delete", "customer_group_update",
     "customer_deactivate", "customer_deactivate_blockers", "customer_delete",
     "customer_delete_blockers", "customer_reactivate_blockers", "customer_merge",

@@ -7,7 +7,9 @@ in a savepoint, so a refused create leaves the outer work intact.
 """
 
 from django.contrib.auth.models import User
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from crm import hooks
@@ -265,19 +267,60 @@ def _status_set(customer: Customer, status: str, actor: User, action: str,
     return customer
 
 
+def _active_subsidiaries() -> dict:
+    return {"codes": ArraySubquery(Customer.objects.filter(
+        parent=OuterRef("pk"), status=Customer.Status.ACTIVE).order_by("code").values("code")[:5])}
+
+
+def _active_subsidiaries_reasons(found: dict) -> list[str]:
+    if not found["codes"]:
+        return []
+    return [_("Subsidiaries are still active: %(codes)s.") % {"codes": ", ".join(found["codes"])}]
+
+
+def _pointers() -> dict:
+    return {name: Exists(Customer.objects.filter(**{name: OuterRef("pk")}))
+            for name in ("referrer", "parent", "merged_into")}
+
+
+def _pointers_reasons(found: dict) -> list[str]:
+    if any(found.values()):
+        return [_("Other customers name it as referrer, parent company or merge survivor.")]
+    return []
+
+
+ACTIVE_SUBSIDIARIES = hooks.RowGuard(columns=_active_subsidiaries,
+                                     reasons=_active_subsidiaries_reasons)
+POINTERS = hooks.RowGuard(columns=_pointers, reasons=_pointers_reasons)
+
+
+def customer_blockers(customer: Customer, *, deactivate: bool = False,
+                      delete: bool = False) -> dict[str, list[str]]:
+    """{"deactivate": reasons, "delete": reasons} of the kinds asked (empty: allowed), every
+    guard that reads rows (finance's and ours) answered in one query.
+
+    Deactivate: zero receivable (and finance's guards), no active subsidiary. Delete:
+    finance's guards (orders, ledger entries, prices) and no other customer pointing at it.
+    The one rule, for the API, the web app and the import alike."""
+    kinds = {"deactivate": ([*hooks.customer_deactivate_guards], ACTIVE_SUBSIDIARIES),
+             "delete": ([*hooks.customer_delete_guards], POINTERS)}
+    kinds = {kind: guards for kind, guards in kinds.items()
+             if (deactivate if kind == "deactivate" else delete)}
+    asked = [guard for others, own in kinds.values() for guard in (*others, own)]
+    answers = iter(hooks.row_guards_answer(customer, asked))
+    found = {}
+    for kind, (others, _own) in kinds.items():
+        reasons = [reason for _guard in others for reason in next(answers)]
+        if kind == "deactivate" and customer.receivable_amount != 0 and not reasons:
+            reasons = [_("The customer still owes %(amount)s.")
+                       % {"amount": customer.receivable_amount}]
+        found[kind] = reasons + next(answers)
+    return found
+
+
 def customer_deactivate_blockers(customer: Customer) -> list[str]:
-    """Why this customer may not be made inactive (empty: it may). The one rule, for the
-    API, the web app and the import alike: zero receivable (and finance's guards), no
-    active subsidiary."""
-    reasons = hooks.customer_deactivate_blockers(customer)
-    if customer.receivable_amount != 0 and not reasons:
-        reasons = [_("The customer still owes %(amount)s.")
-                   % {"amount": customer.receivable_amount}]
-    active_children = customer.subsidiaries.filter(status=Customer.Status.ACTIVE)
-    if active_children.exists():
-        codes = ", ".join(active_children.values_list("code", flat=True)[:5])
-        reasons.append(_("Subsidiaries are still active: %(codes)s.") % {"codes": codes})
-    return reasons
+    """Why this customer may not be made inactive (empty: it may); see customer_blockers."""
+    return customer_blockers(customer, deactivate=True)["deactivate"]
 
 
 def customer_reactivate_blockers(customer: Customer) -> list[str]:
@@ -322,16 +365,8 @@ def customer_reactivate(*, actor: User, customer: Customer, note: str = "") -> C
 
 
 def customer_delete_blockers(customer: Customer) -> list[str]:
-    """Why this customer may not be deleted (empty: it may): finance's guards (orders,
-    ledger entries, prices) and other customers pointing at it."""
-    reasons = hooks.customer_delete_blockers(customer)
-    pointers = (Customer.objects.filter(referrer=customer).exists()
-                or Customer.objects.filter(parent=customer).exists()
-                or Customer.objects.filter(merged_into=customer).exists())
-    if pointers:
-        reasons.append(_("Other customers name it as referrer, parent company or merge "
-                         "survivor."))
-    return reasons
+    """Why this customer may not be deleted (empty: it may); see customer_blockers."""
+    return customer_blockers(customer, delete=True)["delete"]
 
 
 @transaction.atomic

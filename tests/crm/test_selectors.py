@@ -4,7 +4,13 @@ import pytest
 
 from crm.exceptions import CustomerUnknown
 from crm.models import Branch
-from crm.selectors import branch_visible, branch_visible_get, customer_visible_check
+from crm.selectors import (
+    branch_visible,
+    branch_visible_get,
+    customer_form_choices,
+    customer_visible_check,
+)
+from crm.services import customer_group_create
 from tests.crm.factories import branch, customer, user
 
 
@@ -29,3 +35,25 @@ def test_customer_visible_check(in_acme):
     with pytest.raises(CustomerUnknown) as unknown:
         customer_visible_check(user=user("sales"), customer=at_b2)
     assert (unknown.value.http_status, list(unknown.value.fields)) == (400, ["customer"])
+
+
+def test_customer_form_choices_are_the_three_ordered_lists_in_one_query(
+        in_acme, django_assert_num_queries):
+    from django.contrib.auth.models import User
+
+    from crm.models import CustomerGroup
+
+    for n, name in enumerate(("Đại lý", "Bán lẻ", "apple", "Zeta", "王")):
+        customer_group_create(actor=user("owner"), code=f"G{n}", name=name)
+    for who in ("cashier", "owner"):
+        staff = user(who)
+        expected = {
+            "groups": list(CustomerGroup.objects.order_by("name").values_list("id", "name")),
+            "owners": list(User.objects.filter(is_active=True).order_by("username")
+                           .values_list("id", "username")),
+            "branches": list(branch_visible(staff).order_by("name").values_list("id", "name")),
+        }
+        with django_assert_num_queries(1):
+            assert customer_form_choices(user=staff) == expected
+    assert [code for _id, code in customer_form_choices(user=user("cashier"))["branches"]] \
+        == [branch("B2").name]

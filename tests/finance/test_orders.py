@@ -2,9 +2,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, transaction
+from django.utils import translation
 
+from crm import services as crm_services
 from crm.hooks import customer_deactivate_blockers, customer_delete_blockers
 from crm.models import Branch, Customer
+from crm.services import customer_blockers
 from finance.catalogue import agreement_price_create, price_resolve, product_delete
 from finance.checks import balances_mismatched
 from finance.exceptions import (
@@ -161,6 +164,36 @@ def test_crm_guards_fed_by_orders_and_receivable(acme_schema):
     order_create(actor=owner, customer=customer, lines=lines(product_make()), approve=True)
     assert len(customer_delete_blockers(customer)) == 2
     assert len(customer_deactivate_blockers(customer)) == 1
+
+
+def test_customer_blockers_answer_every_guard_in_one_query(acme_schema,
+                                                          django_assert_num_queries):
+    owner = user("owner@acme.test")
+    customer = customer_make()
+    with django_assert_num_queries(1):
+        assert customer_blockers(customer, deactivate=True, delete=True) == {
+            "deactivate": [], "delete": []}
+    product = product_make()
+    order_create(actor=owner, customer=customer, lines=lines(product), approve=True)
+    agreement_price_create(product=product, customer=customer, price_amount=Decimal("90"))
+    customer_make(referrer=customer)
+    codes = sorted(customer_make(parent=customer).code for _n in range(2))
+    customer_make(parent=customer, status=Customer.Status.INACTIVE)
+    with django_assert_num_queries(1), translation.override("en"):
+        found = customer_blockers(customer, deactivate=True, delete=True)
+    # The stored receivable (the order's), read in that query, not the stale object's zero.
+    assert customer.receivable_amount == 0
+    assert found["deactivate"] == [
+        "The customer still has a receivable of 100000.00.",
+        f"Subsidiaries are still active: {codes[0]}, {codes[1]}."]
+    assert found["delete"] == [
+        "The customer has orders.", "The customer has ledger entries.",
+        "The customer has agreement prices.",
+        "Other customers name it as referrer, parent company or merge survivor."]
+    with translation.override("en"):
+        assert crm_services.customer_delete_blockers(customer) == found["delete"]
+        assert crm_services.customer_deactivate_blockers(customer) == found["deactivate"]
+        assert customer_blockers(customer, delete=True) == {"delete": found["delete"]}
 
 
 def test_coin_rule_is_the_tenants(acme_schema):

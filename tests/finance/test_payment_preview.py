@@ -30,3 +30,6 @@ def test_the_preview_follows_payment_records_rule(acme_schema, receivable, amoun
     preview = payment_preview(customer=customer, amount=Decimal(amount))
     assert preview["receivable_after"] == Decimal(after)
     assert preview["to_prepaid"] == Decimal(to_prepaid)
+    # The page that has just read the customer passes its receivable: the same answer.
+    assert payment_preview(customer=customer, amount=Decimal(amount),
+                           receivable=Decimal(receivable)) == preview
