@@ -82,14 +82,29 @@ def post_migrate_gate_install() -> None:
     post_migrate.connect(contenttypes_and_permissions_on_migrate, dispatch_uid=_GATE_UID)
 
 
+class _SchemaRecorder(MigrationRecorder):
+    """Whether the current schema has django_migrations, by one index lookup: Django's
+    answer lists every table visible on the search path, a scan of all of pg_class
+    (≈ 100 ms at 1,000 tenant schemas of 160 relations, and growing with the fleet)."""
+
+    def has_table(self):
+        if not self._has_table:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SELECT to_regclass(format('%%I.%%I', %s::text, %s::text))",
+                               [self.connection.schema_name, self.Migration._meta.db_table])
+                self._has_table = cursor.fetchone()[0] is not None
+        return self._has_table
+
+
 def tenant_schema_migrate(schema_name: str) -> int:
     """Apply every pending migration to one tenant schema (what `migrate_schemas
     --schema` does); returns the number of migrations applied."""
-    # As django-tenants does: the schema's own django_migrations table, never public's.
-    connection.set_schema(schema_name, include_public=False)
-    MigrationRecorder(connection).ensure_schema()
     connection.set_schema(schema_name)
+    recorder = _SchemaRecorder(connection)
+    # The schema's own django_migrations table, never public's (as django-tenants does).
+    recorder.ensure_schema()
     executor = MigrationExecutor(connection)
+    executor.recorder = recorder
     executor.loader.check_consistent_history(connection)
     conflicts = executor.loader.detect_conflicts()
     if conflicts:
