@@ -57,33 +57,60 @@ GRANTABLE_PERMISSIONS = {
 }
 
 
+class RolePermissionsMissing(LookupError):
+    def __init__(self, permissions: list[str]):
+        super().__init__(f"Role permissions that do not exist: {permissions}")
+        self.app_labels = sorted({perm.split(".", 1)[0] for perm in permissions})
+
+
 def roles_sync(*, using: str = "default") -> None:
-    """Make the role groups of the current schema match ROLE_PERMISSIONS exactly."""
+    """Make the role groups of the current schema match ROLE_PERMISSIONS exactly, set-wise:
+    a handful of queries whatever the number of roles and permissions (it runs in every
+    tenant schema on every migration, see roles_sync_on_migrate)."""
     from django.contrib.auth.models import Group, Permission
 
     wanted = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
     found = {
         f"{app_label}.{codename}": pk
-        for pk, app_label, codename in Permission.objects.using(using).values_list(
-            "pk", "content_type__app_label", "codename")
+        for pk, app_label, codename in Permission.objects.using(using)
+        .filter(codename__in={perm.split(".", 1)[1] for perm in wanted})
+        .values_list("pk", "content_type__app_label", "codename")
         if f"{app_label}.{codename}" in wanted
     }
     missing = wanted - found.keys()
     if missing:
-        raise LookupError(f"Role permissions that do not exist: {sorted(missing)}")
-    for role, perms in ROLE_PERMISSIONS.items():
-        group, _created = Group.objects.using(using).get_or_create(name=role)
-        group.permissions.set([found[p] for p in perms])
+        raise RolePermissionsMissing(sorted(missing))
+    groups = Group.objects.using(using)
+    role_pks = dict(groups.filter(name__in=ROLES).values_list("name", "pk"))
+    if len(role_pks) < len(ROLES):
+        groups.bulk_create([Group(name=r) for r in ROLES if r not in role_pks])
+        role_pks = dict(groups.filter(name__in=ROLES).values_list("name", "pk"))
+    grants = Group.permissions.through.objects.using(using)
+    want = {(role_pks[role], found[perm])
+            for role, perms in ROLE_PERMISSIONS.items() for perm in perms}
+    have = {(group, perm): pk for pk, group, perm in grants.filter(
+        group_id__in=role_pks.values()).values_list("pk", "group_id", "permission_id")}
+    stale = [pk for pair, pk in have.items() if pair not in want]
+    if stale:
+        grants.filter(pk__in=stale).delete()
+    grants.bulk_create([Group.permissions.through(group_id=group, permission_id=perm)
+                        for group, perm in sorted(want - have.keys())])
 
 
 def roles_sync_on_migrate(sender, app_config=None, using="default", plan=None, **kwargs):
-    # Once per migrate that applied something, after the last app with models, when every
-    # app's permissions exist; never in the public schema (platform staff have no roles).
+    # Once per migrate that applied something, after the last app with models; never in
+    # the public schema (platform staff have no roles). By then auth's create_permissions
+    # has normally run for every app; only permissions still missing (a receiver order
+    # that differs, or migrate_tenants skipping that work for a plan that adds no models)
+    # are created here, for their apps alone.
     if not plan or connection.schema_name == get_public_schema_name():
         return
     last = [c for c in global_apps.get_app_configs() if c.models_module][-1]
     if app_config is None or app_config.label != last.label:
         return
-    for config in global_apps.get_app_configs():
-        create_permissions(config, verbosity=0, using=using)
-    roles_sync(using=using)
+    try:
+        roles_sync(using=using)
+    except RolePermissionsMissing as missing:
+        for label in missing.app_labels:
+            create_permissions(global_apps.get_app_config(label), verbosity=0, using=using)
+        roles_sync(using=using)

@@ -15,17 +15,20 @@ def worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     django.setup()
+    from tenants.schema_migrate import post_migrate_gate_install
+
+    post_migrate_gate_install()
 
 
 def tenant_migrate_one(run_id: int, schema: str) -> tuple[str, str]:
     """Migrate one schema and record it in its TenantMigration row; returns (schema, error
     or "")."""
-    from django.core.management import call_command
     from django.db import connection
     from django.db.models import F
     from django.utils import timezone
 
     from tenants.models import TenantMigration
+    from tenants.schema_migrate import tenant_schema_migrate
 
     rows = TenantMigration.objects.filter(run_id=run_id, schema_name=schema)
     started = time.perf_counter()
@@ -34,13 +37,13 @@ def tenant_migrate_one(run_id: int, schema: str) -> tuple[str, str]:
     output = io.StringIO()
     error = ""
     try:
-        call_command("migrate_schemas", schema_name=schema, executor="standard",
-                     interactive=False, verbosity=0, stdout=output, stderr=output)
+        tenant_schema_migrate(schema)
     except Exception as exc:  # noqa: BLE001 - recorded and reported; the others go on
         error = f"{type(exc).__name__}: {exc}".strip()
         output.write("".join(traceback.format_exception(exc)[-3:]))
-    finally:
         connection.close()  # a broken transaction must not reach the next schema
+    finally:
+        connection.set_schema_to_public()
     rows.update(state=TenantMigration.State.FAILED if error else TenantMigration.State.DONE,
                 finished_at=timezone.now(), seconds=time.perf_counter() - started,
                 error=f"{error}\n{output.getvalue()}"[-4000:] if error else "")

@@ -63,6 +63,22 @@ def _has_note_column(schema) -> bool:
         return cursor.fetchone()[0] == 1
 
 
+def _roles_and_permissions(schema) -> tuple[set, set]:
+    """Every permission of the schema, and every (role, permission) grant."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'''SELECT ct.app_label || '.' || p.codename
+                           FROM "{schema}".auth_permission p
+                           JOIN "{schema}".django_content_type ct ON ct.id = p.content_type_id''')
+        permissions = {row[0] for row in cursor.fetchall()}
+        cursor.execute(f'''SELECT g.name, ct.app_label || '.' || p.codename
+                           FROM "{schema}".auth_group g
+                           JOIN "{schema}".auth_group_permissions gp ON gp.group_id = g.id
+                           JOIN "{schema}".auth_permission p ON p.id = gp.permission_id
+                           JOIN "{schema}".django_content_type ct ON ct.id = p.content_type_id''')
+        grants = set(cursor.fetchall())
+    return permissions, grants
+
+
 def _acme() -> Tenant:
     return Tenant.objects.get(subdomain="acme")  # no `db` fixture: its transaction hides ours
 
@@ -82,6 +98,11 @@ def test_a_parallel_run_migrates_every_listed_schema_and_nothing_else(fleet, tmp
     assert all(_has_note_column(s) for s in schemas)
     assert not _has_note_column(acme.schema_name)
     assert not _has_note_column("tenant_template")
+    # The workers skip content types and permissions for this model-neutral plan and sync
+    # the roles set-wise: every schema still has the template's permissions and roles.
+    template = _roles_and_permissions("tenant_template")
+    assert template[0] and template[1]
+    assert all(_roles_and_permissions(s) == template for s in schemas)
     # Run again: nothing left to do, nothing done twice.
     code, out = _finish(_command(tmp_path, schemas))
     assert code == 0 and "0 to migrate" in out, out
