@@ -2,8 +2,11 @@
 puts each figure next to its target and its anchor measured in the same run."""
 
 import statistics
+import tempfile
 import time
 from contextlib import contextmanager
+
+from psycopg import pq
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -44,3 +47,33 @@ def table(stdout, title: str, headers: list[str], rows: list[list]) -> None:
     stdout.write("  ".join("-" * w for w in widths) + "\n")
     for row in text:
         stdout.write("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) + "\n")
+
+
+class _WireCount:
+    round_trips = statements = 0
+
+
+@contextmanager
+def wire_count(connection):
+    """Count what the connection's libpq sends and waits for, from its protocol trace:
+    round trips (each ReadyForQuery the server answers) and statements (each simple Query
+    or extended-protocol Execute), whatever layer sent them (Django, a raw psycopg cursor,
+    psycopg's own BEGIN)."""
+    connection.ensure_connection()
+    pgconn = connection.connection.pgconn
+    counted = _WireCount()
+    with tempfile.TemporaryFile() as trace:
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+        try:
+            yield counted
+        finally:
+            pgconn.untrace()
+        trace.seek(0)
+        for line in trace:  # a query's own newlines start lines of no interest here
+            direction, _length, message = (line.split(b"\t", 3) + [b"", b""])[:3]
+            if direction == b"B" and message.startswith(b"ReadyForQuery"):
+                counted.round_trips += 1
+            elif direction == b"F" and (message.startswith(b"Query")
+                                        or message.startswith(b"Execute")):
+                counted.statements += 1

@@ -6,6 +6,7 @@ Callers hold the customer's row lock (finance.locks) and an open transaction.
 """
 
 from decimal import Decimal
+from functools import cache
 
 import psycopg
 from django.db import connection
@@ -59,23 +60,18 @@ def entry_post(*, customer: Customer, book: str, kind: str, amount, key: str, br
         branch=branch, created_by=actor, idempotency_key=key)
 
 
-def voucher_post(*, customer: Customer, voucher: Voucher, prefix: str,
-                 entries: list[tuple[str, str, Decimal]]) -> tuple[Voucher, bool]:
-    """Write a voucher, its entries (book, kind, amount) and the customer's new balances in
-    ONE statement, drawing the voucher's gapless code inside it: the hot rows (customer,
-    counter) stay locked for one round trip and the commit. Returns the saved voucher and
-    whether the customer has open orders (to settle)."""
-    moves = [(book, kind, amount, _balance_move(customer, book, amount))
-             for book, kind, amount in entries if amount]
-    voucher.receivable_after = customer.receivable_amount
+@cache
+def _voucher_post_sql(moves: int) -> str:
+    """voucher_post's statement for a voucher of `moves` entries (one text per count, so
+    psycopg prepares each once per connection)."""
     vouchers, ledger = Voucher._meta.db_table, LedgerEntry._meta.db_table
     customers, orders = Customer._meta.db_table, Order._meta.db_table
-    values = ", ".join(["(%s, %s, %s::numeric, %s::numeric)"] * len(moves))
+    values = ", ".join(["(%s, %s, %s::numeric, %s::numeric)"] * moves)
     code = document_code_sql(number="n.last")
     # The entries' time is the database clock once the customer is locked (not now(), the
     # transaction's start): per customer, time order is then posting order, which a
     # statement's period relies on (finance/statements.py).
-    sql = f"""
+    return f"""
         WITH t AS (SELECT clock_timestamp() AS at),
         n AS ({COUNTER_NEXT_SQL}),
         v AS (
@@ -96,6 +92,18 @@ def voucher_post(*, customer: Customer, voucher: Voucher, prefix: str,
         SELECT v.id, v.code, v.created_at, EXISTS (
             SELECT 1 FROM {orders} o WHERE o.customer_id = %s AND o.status = 'approved'
             AND o.total_amount - o.paid_amount - o.settled_amount > 0) FROM v"""
+
+
+def voucher_post(*, customer: Customer, voucher: Voucher, prefix: str,
+                 entries: list[tuple[str, str, Decimal]]) -> tuple[Voucher, bool]:
+    """Write a voucher, its entries (book, kind, amount) and the customer's new balances in
+    ONE statement, drawing the voucher's gapless code inside it: the hot rows (customer,
+    counter) stay locked for one round trip and the commit. Returns the saved voucher and
+    whether the customer has open orders (to settle)."""
+    moves = [(book, kind, amount, _balance_move(customer, book, amount))
+             for book, kind, amount in entries if amount]
+    voucher.receivable_after = customer.receivable_amount
+    sql = _voucher_post_sql(len(moves))
     params = [prefix, prefix, voucher.type, customer.pk, voucher.branch_id, voucher.method,
               voucher.purpose, voucher.amount, voucher.receivable_after, voucher.status,
               voucher.note, voucher.idempotency_key, voucher.created_by_id,
