@@ -150,6 +150,7 @@ class PendingContacts:
     region: str
     errors_before_cascade: int  # where the contacts' field errors go in plan.errors
     saved: dict  # {code: (id, code)}: saved customers the contacts name that user may edit
+    codes: list  # each contact row's customer code, normalised
 
 
 def customers_plan(book: Book, *, match: str, region: str, currency: str, user_id: int | None,
@@ -185,17 +186,17 @@ def customers_plan(book: Book, *, match: str, region: str, currency: str, user_i
     # so it can run while another thread writes these customers on the connection (and
     # a code this import gives a customer cannot pass for a saved one).
     in_file = {r.clean["code"] for r in rows if r.clean.get("code")}
-    named = (_contact_code(values) for _n, values in book.contacts.rows)
+    named = [_contact_code(values) for _n, values in book.contacts.rows]
     saved = _only_visible(customer_code_conflicts(
         [code for code in named if code and code not in in_file]), refs.user, edit=True)
-    return plan, PendingContacts(book, rows, refs.user, region, mark, saved)
+    return plan, PendingContacts(book, rows, refs.user, region, mark, saved, named)
 
 
 def contacts_plan(plan: Plan, pending: PendingContacts, *, progress=None) -> None:
     """The contacts sheet, with no database access (see `customers_plan`)."""
     book = pending.book
     cascade_end = len(plan.errors)
-    contacts = _contacts_clean(book, plan, pending.region)
+    contacts = _contacts_clean(book, plan, pending.region, pending.codes)
     # The errors in the order of one pass over the whole file: both sheets' field errors,
     # then the rows failed by the customer rows they refer to.
     start = pending.errors_before_cascade
@@ -424,14 +425,14 @@ def _customers_references(rows, plan, refs, sheet) -> None:
                           % {"phone": row.referrer_phone})
 
 
-def _contacts_clean(book, plan, region) -> list[ContactRow]:
+def _contacts_clean(book, plan, region, codes) -> list[ContactRow]:
     sheet = book.contacts.title
     rows = []
     cleaned = contacts_clean([values for _n, values in book.contacts.rows], region=region)
-    for (number, values), (clean, problems) in zip(book.contacts.rows, cleaned, strict=True):
+    for (number, _values), (clean, problems), code in zip(book.contacts.rows, cleaned, codes,
+                                                           strict=True):
         for p in problems:
             plan.fail("contacts", sheet, number, p.field, p.code, p.message)
-        code = _contact_code(values)
         if not code:
             plan.fail("contacts", sheet, number, "customer_code", "required",
                       _("This field is required."))

@@ -201,6 +201,13 @@ def _customers_write(cursor, plan, new, existing, result, now, user_id, audit_no
             "update" if r.existing_id else "create", user_id, now, "{}", audit_note)
            for r in plan.customers))
     stage("audit")
+    # The foreign keys of all these rows are checked now, on this thread, while the other
+    # one validates the contacts, instead of at commit: IMMEDIATE fires the checks queued
+    # so far (the same checks), DEFERRED puts back the tables' own mode (Django's foreign
+    # keys are DEFERRABLE INITIALLY DEFERRED; no other constraint here is deferrable).
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    stage("foreign key checks of these rows")
     return ids
 
 
