@@ -3,7 +3,16 @@
 from django.urls import path
 
 from web.language import language_set
-from web.views import auth, coming, customer_actions, customer_form, customers, dashboard, sale
+from web.views import (
+    auth,
+    coming,
+    customer_actions,
+    customer_form,
+    customers,
+    dashboard,
+    imports,
+    sale,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -48,7 +57,11 @@ urlpatterns = [
     path("sale/customers", sale.sale_customers, name="sale_customers"),
     path("sale/<int:pk>/", sale.sale_done, name="sale_done"),
     # Part 2's screens; each replaces its line.
-    path("import/", coming.coming, {"screen": "import"}, name="import"),
+    path("import/", imports.import_screen, name="import"),
+    path("import/template", imports.import_template, name="import_template"),
+    path("imports/<int:pk>/", imports.import_job, name="import_job"),
+    path("imports/<int:pk>/error-file", imports.import_error_file, name="import_error_file"),
+    path("imports/<int:pk>/rerun", imports.import_rerun, name="import_rerun"),
     path("statements/", coming.coming, {"screen": "statements"}, name="statements"),
     path("reports/", coming.coming, {"screen": "reports"}, name="reports"),
     path("settings/", coming.coming, {"screen": "settings"}, name="settings"),

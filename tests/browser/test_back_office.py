@@ -1,0 +1,67 @@
+"""The back office in real Chromium with a real Celery worker: an import with two bad rows
+in valid-rows mode, followed live until Done, its rows and their reasons, the error
+workbook downloaded. Every journey: no request outside the app, no console error."""
+
+import io
+import re
+
+import pytest
+from django.conf import settings
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from bench.worker import celery_worker
+from tests.browser.test_customer_screens import Journey
+from tests.exchange.factories import customer, workbook_bytes
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
+JOB_TIMEOUT_MS = 90_000  # a shared two-core machine
+
+
+@pytest.fixture
+def back_office_app(request, monkeypatch, tmp_path):
+    """gunicorn and a Celery worker sharing one media folder (the job files)."""
+    media = tmp_path / "media"
+    monkeypatch.setenv("MEDIA_ROOT", str(media))
+    monkeypatch.setattr(settings, "MEDIA_ROOT", media)
+    port = request.getfixturevalue("live_app")
+    with celery_worker(concurrency=1, EXCHANGE_HEARTBEAT_SECONDS=1):
+        yield port
+
+
+def test_an_import_with_two_bad_rows_in_valid_rows_mode(back_office_app, browser_page,
+                                                        committed_tenant, tmp_path):
+    tenant = committed_tenant
+    upload = tmp_path / "khach-hang.xlsx"
+    upload.write_bytes(workbook_bytes([
+        customer(code="BJ000001", name="Nguyễn Thị Ánh", phone="0912800001"),
+        customer(code="BJ000002", name="Số Sai", phone="not a phone"),
+        customer(code="BJ000003", name="", phone="0912800003"),
+        customer(code="BJ000004", name="青島市XX建築有限公司", phone="0912800004")]))
+    journey = Journey(browser_page, tenant, back_office_app)
+    page = journey.page
+    journey.log_in(f"owner@{tenant.subdomain}.test")
+    page.get_by_role("link", name="Import").click()
+    page.get_by_label("File").set_input_files(str(upload))
+    page.get_by_label("Valid rows").check()
+    page.get_by_label("Code", exact=True).check()
+    page.get_by_role("button", name="Upload").click()
+    expect(page).to_have_url(re.compile(r"/imports/\d+/$"))
+    expect(page.locator("#job-status")).to_have_text("Done", timeout=JOB_TIMEOUT_MS)
+    expect(page.locator("#job-progress")).to_have_attribute("value", "100")
+    expect(page.locator("#count-created")).to_have_text("2")
+    expect(page.locator("#count-failed")).to_have_text("2")
+    rows = page.locator("#row-errors tbody tr")
+    expect(rows).to_have_count(2)
+    expect(page.locator("#row-errors thead th")).to_have_text(
+        ["Sheet", "Row", "Column", "Reason"])
+    expect(rows.nth(0)).to_contain_text("not a phone")
+    expect(page.locator("#row-errors")).to_contain_text("Customers")
+    reasons = rows.locator("td:nth-child(4)").all_inner_texts()
+    assert all(reason.strip() for reason in reasons)
+    with page.expect_download() as download:
+        page.locator("#error-file").click()
+    book = load_workbook(io.BytesIO(download.value.path().read_bytes()), read_only=True)
+    codes = [row[0] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert codes == ["BJ000002", "BJ000003"]
+    journey.done("import-valid-rows")
