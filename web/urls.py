@@ -12,6 +12,7 @@ from web.views import (
     dashboard,
     imports,
     sale,
+    statements,
 )
 
 app_name = "web"
@@ -62,7 +63,19 @@ urlpatterns = [
     path("imports/<int:pk>/", imports.import_job, name="import_job"),
     path("imports/<int:pk>/error-file", imports.import_error_file, name="import_error_file"),
     path("imports/<int:pk>/rerun", imports.import_rerun, name="import_rerun"),
-    path("statements/", coming.coming, {"screen": "statements"}, name="statements"),
+    path("statements/", statements.statements_screen, name="statements"),
+    path("statements/customers", statements.statement_customers, name="statement_customers"),
+    path("statements/customers/<int:pk>/", statements.customer_statement,
+         name="customer_statement"),
+    path("statements/customers/<int:pk>/statement.<str:kind>",
+         statements.customer_statement_file, name="customer_statement_file"),
+    path("statements/batch", statements.statement_batch_start, name="statement_batch"),
+    path("statements/batch/<int:pk>/", statements.statement_batch_job,
+         name="statement_batch_job"),
+    path("statements/batch/<int:pk>/file", statements.statement_batch_file,
+         name="statement_batch_file"),
+    path("statements/batch/<int:pk>/rerun", statements.statement_batch_rerun_view,
+         name="statement_batch_rerun"),
     path("reports/", coming.coming, {"screen": "reports"}, name="reports"),
     path("settings/", coming.coming, {"screen": "settings"}, name="settings"),
 ]

@@ -1,18 +1,26 @@
 """The back office in real Chromium with a real Celery worker: an import with two bad rows
 in valid-rows mode, followed live until Done, its rows and their reasons, the error
-workbook downloaded. Every journey: no request outside the app, no console error."""
+workbook downloaded; a month's statement of a Vietnamese and of a Chinese customer as PDF;
+a statement batch to its zip. Every journey: no request outside the app, no console error."""
 
 import io
 import re
+import zipfile
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django_tenants.utils import schema_context
 from openpyxl import load_workbook
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from bench.worker import celery_worker
+from finance.vouchers import opening_balance_set
 from tests.browser.test_customer_screens import Journey
 from tests.exchange.factories import customer, workbook_bytes
+from tests.finance.factories import customer_make, user
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 JOB_TIMEOUT_MS = 90_000  # a shared two-core machine
@@ -65,3 +73,44 @@ def test_an_import_with_two_bad_rows_in_valid_rows_mode(back_office_app, browser
     codes = [row[0] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
     assert codes == ["BJ000002", "BJ000003"]
     journey.done("import-valid-rows")
+
+
+def _pdf_text(path) -> str:
+    return "".join(page.extract_text() for page in PdfReader(str(path)).pages)
+
+
+def test_month_statements_of_a_vietnamese_and_a_chinese_customer_and_a_batch(
+        back_office_app, browser_page, committed_tenant):
+    tenant = committed_tenant
+    with schema_context(tenant.schema_name):
+        connection.tenant = tenant
+        owner = user(f"owner@{tenant.subdomain}.test")
+        made = [customer_make(name=name) for name in ("Nguyễn Thị Ánh Đào",
+                                                      "青島市XX建築有限公司")]
+        for debtor in made:
+            opening_balance_set(customer=debtor, amount=Decimal("1250000"), actor=owner)
+    journey = Journey(browser_page, tenant, back_office_app)
+    page = journey.page
+    journey.log_in(f"owner@{tenant.subdomain}.test")
+    for debtor, typed in zip(made, ("nguyen thi anh", "青島"), strict=True):
+        page.goto(journey.url("/statements/"))
+        page.get_by_label("Customer", exact=True).press_sequentially(typed, delay=30)
+        page.locator("#picked").get_by_role("link", name=re.compile(debtor.code)).click()
+        expect(page.locator("#statement-customer")).to_contain_text(debtor.name)
+        expect(page.locator("#statement-closing")).to_have_text("1,250,000 ₫")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="PDF").click()
+        assert download.value.suggested_filename.startswith(f"statement-{debtor.code}-")
+        text = _pdf_text(download.value.path())
+        assert debtor.name in text and debtor.code in text
+    journey.done("statement-preview")
+    page.goto(journey.url("/statements/"))
+    page.get_by_role("button", name="Make the statements").click()
+    expect(page).to_have_url(re.compile(r"/statements/batch/\d+/$"))
+    expect(page.locator("#job-status")).to_have_text("Done", timeout=JOB_TIMEOUT_MS)
+    expect(page.locator("#batch-statements")).to_have_text("2")
+    with page.expect_download() as download:
+        page.locator("#batch-file").click()
+    names = set(zipfile.ZipFile(download.value.path()).namelist())
+    assert {f"{debtor.code}.pdf" for debtor in made} | {"summary.xlsx"} <= names
+    journey.done("statement-batch")

@@ -69,7 +69,7 @@ def test_a_cashiers_dashboard_is_their_branchs_daily_report(debts, acme):
 
 def test_screens_not_built_yet_say_coming_in_the_users_language(acme):
     client = web_client(acme, "owner@acme.test")
-    for path in ("/statements/", "/reports/", "/settings/"):
+    for path in ("/reports/", "/settings/"):
         page = client.get(path)
         assert page.status_code == 200 and "Màn hình này sắp ra mắt" in page.content.decode()
     assert web_client(acme).get("/settings/").status_code == 302  # a visitor: the login

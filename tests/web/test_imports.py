@@ -151,7 +151,7 @@ def test_bad_input_is_a_422_naming_the_field_and_starts_nothing(owner, acme, dat
     response = _post(owner, content, **data)
     assert response.status_code == 422
     html = response.content.decode()
-    block = re.search(rf'<(div|fieldset) class="field[^"]*field-invalid">.*?</\1>', html, re.S)
+    block = re.search(r'<(div|fieldset) class="field[^"]*field-invalid">.*?</\1>', html, re.S)
     assert block and (f'for="id_{field}"' in block.group(0) or f'id_{field}_0' in block.group(0))
     assert message in block.group(0)
     assert _jobs(acme) == before
