@@ -104,3 +104,33 @@ class StatementBatchForm(TokenForm, PeriodForm):
         data = self.cleaned_data
         found = {name: int(data[name]) for name in ("branch", "owner", "group") if data.get(name)}
         return {**found, "nonzero_only": bool(data.get("nonzero_only"))}
+
+
+class AgingForm(forms.Form):
+    by = forms.ChoiceField(label=gettext_lazy("Rows"), widget=forms.RadioSelect,
+                           required=False, choices=[("branch", gettext_lazy("By branch")),
+                                                    ("owner", gettext_lazy("By salesperson"))])
+    branch = forms.ChoiceField(label=gettext_lazy("Branch"), required=False)
+    owner = forms.ChoiceField(label=gettext_lazy("Salesperson"), required=False)
+    group = forms.ChoiceField(label=gettext_lazy("Customer group"), required=False)
+
+    def __init__(self, *args, choices: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        every = [("", _("All"))]
+        self.fields["branch"].choices = every + choices["branches"]
+        self.fields["owner"].choices = every + choices["owners"]
+        self.fields["group"].choices = every + choices["groups"]
+
+    def selector_filters(self) -> dict:
+        data = self.cleaned_data
+        return {f"{name}_id": int(data[name]) if data.get(name) else None
+                for name in ("branch", "owner", "group")}
+
+
+class DailyReportForm(forms.Form):
+    branch = forms.ChoiceField(label=gettext_lazy("Branch"), required=False)
+    day = forms.DateField(label=gettext_lazy("Day"), required=False, widget=DATE)
+
+    def __init__(self, *args, branches: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].choices = [("", _("My branch"))] + branches

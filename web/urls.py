@@ -11,6 +11,7 @@ from web.views import (
     customers,
     dashboard,
     imports,
+    reports,
     sale,
     statements,
 )
@@ -76,6 +77,10 @@ urlpatterns = [
          name="statement_batch_file"),
     path("statements/batch/<int:pk>/rerun", statements.statement_batch_rerun_view,
          name="statement_batch_rerun"),
-    path("reports/", coming.coming, {"screen": "reports"}, name="reports"),
+    path("reports/", reports.reports, name="reports"),
+    path("reports/aging.xlsx", reports.report_aging_file, name="report_aging_file"),
+    path("reports/aging/<str:by>/<str:key>/", reports.report_aging_customers,
+         name="report_aging_customers"),
+    path("reports/daily", reports.report_daily, name="report_daily"),
     path("settings/", coming.coming, {"screen": "settings"}, name="settings"),
 ]
