@@ -107,9 +107,9 @@ class StatementBatchForm(TokenForm, PeriodForm):
 
 
 class AgingForm(forms.Form):
-    by = forms.ChoiceField(label=gettext_lazy("Rows"), widget=forms.RadioSelect,
-                           required=False, choices=[("branch", gettext_lazy("By branch")),
-                                                    ("owner", gettext_lazy("By salesperson"))])
+    by = forms.ChoiceField(label=gettext_lazy("One row per"), widget=forms.RadioSelect,
+                           required=False, choices=[("branch", gettext_lazy("Branch")),
+                                                    ("owner", gettext_lazy("Salesperson"))])
     branch = forms.ChoiceField(label=gettext_lazy("Branch"), required=False)
     owner = forms.ChoiceField(label=gettext_lazy("Salesperson"), required=False)
     group = forms.ChoiceField(label=gettext_lazy("Customer group"), required=False)

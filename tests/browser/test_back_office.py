@@ -1,7 +1,8 @@
 """The back office in real Chromium with a real Celery worker: an import with two bad rows
 in valid-rows mode, followed live until Done, its rows and their reasons, the error
 workbook downloaded; a month's statement of a Vietnamese and of a Chinese customer as PDF;
-a statement batch to its zip. Every journey: no request outside the app, no console error."""
+a statement batch to its zip; the filtered customer list exported. Every journey: no
+request outside the app, no console error."""
 
 import io
 import re
@@ -114,3 +115,26 @@ def test_month_statements_of_a_vietnamese_and_a_chinese_customer_and_a_batch(
     names = set(zipfile.ZipFile(download.value.path()).namelist())
     assert {f"{debtor.code}.pdf" for debtor in made} | {"summary.xlsx"} <= names
     journey.done("statement-batch")
+
+
+def test_the_filtered_customer_list_is_exported(back_office_app, browser_page,
+                                                committed_tenant):
+    tenant = committed_tenant
+    with schema_context(tenant.schema_name):
+        for name in ("Lê Văn Xuất", "Lê Thị Xuất", "Phạm Không Xuất"):
+            customer_make(name=name)
+    journey = Journey(browser_page, tenant, back_office_app)
+    page = journey.page
+    journey.log_in(f"owner@{tenant.subdomain}.test")
+    page.get_by_label("Search").press_sequentially("le xuat", delay=30)
+    expect(page.locator("#results tbody tr")).to_have_count(2)
+    page.get_by_role("button", name="Export the list").click()
+    expect(page).to_have_url(re.compile(r"/exports/\d+/$"))
+    expect(page.locator("#job-status")).to_have_text("Done", timeout=JOB_TIMEOUT_MS)
+    expect(page.locator("#export-rows")).to_have_text("2")
+    with page.expect_download() as download:
+        page.locator("#export-file").click()
+    book = load_workbook(io.BytesIO(download.value.path().read_bytes()), read_only=True)
+    names = [row[1] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert sorted(names) == ["Lê Thị Xuất", "Lê Văn Xuất"]
+    journey.done("export-filtered")

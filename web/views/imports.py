@@ -15,6 +15,7 @@ from exchange import files
 from exchange.columns import LANGUAGES, lang_or_default
 from exchange.models import ImportJob
 from exchange.selectors import (
+    export_job_list,
     import_job_get,
     import_job_list,
     import_job_progress,
@@ -41,10 +42,13 @@ def _screen(request, form=None, status=200):
     if not screen_allowed(user, "import"):
         raise PermissionDenied
     context = {"nav": "import", "can_import": _can_import(user),
+               "can_export": user.has_perm("exchange.add_exportjob"),
                       "templates": [(lang, LANGUAGE_NAMES[lang]) for lang in LANGUAGES]}
     if context["can_import"]:
         context["form"] = form or ImportForm()
         context["imports"] = import_job_list(user=user)[:RECENT]
+    if context["can_export"]:
+        context["exports"] = export_job_list(user=user)[:RECENT]
     template = "web/import.html"
     if status == 422 and request.htmx:
         template += "#upload"
