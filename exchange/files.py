@@ -11,6 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 ROOT = "exchange"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def file_expiry():
@@ -68,6 +69,21 @@ def file_delete(relative: str) -> None:
             pass
 
 
+def job_file_response(job, relative: str, given: str | None, filename: str, *,
+                      content_type: str = XLSX):
+    """A job's file, to one who may read the job (the caller checked) and gives its key,
+    until it expires; else a 404 (the API and the web app alike)."""
+    from django.http import FileResponse, Http404
+
+    if (not relative or not given or not secrets.compare_digest(job.file_key, given)
+            or job.expires_at < timezone.now()):
+        raise Http404
+    try:
+        handle = open(absolute(relative), "rb")  # noqa: SIM115 - FileResponse closes it
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    return FileResponse(handle, as_attachment=True, filename=filename,
+                        content_type=content_type)
 
 
 def job_paths_rename(sender, *, tenant, schema_from: str, **kwargs) -> None:

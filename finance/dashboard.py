@@ -94,6 +94,21 @@ def receipts_by_day(*, user: User, today: datetime.date | None = None,
              "amount": totals[first + datetime.timedelta(days=n)]} for n in range(days)]
 
 
+def daily_report_shown(*, user: User, branch_id: int | None = None,
+                       day: datetime.date | None = None) -> dict:
+    """`daily_report_get` (a branch the user sees, by default their own; the tenant's today
+    by default) in the tenant's time zone, with its branch's name and each method's label."""
+    with timezone.override(tenant_current().timezone):
+        report = daily_report_get(user=user, branch_id=branch_id,
+                                  day=day or timezone.localdate())
+    labels = _method_labels()
+    report["receipts"] = [{"method": method, "method_label": labels.get(method, method),
+                           "amount": amount}
+                          for method, amount in report["receipts_by_method"].items()]
+    report["branch_name"] = Branch.objects.get(pk=report["branch"]).name
+    return report
+
+
 def dashboard_get(*, user: User) -> dict:
     """Every figure of the dashboard, today being the tenant's day. `kind` says which
     dashboard: "full" for users with the reports right, else "daily" (their branch's
@@ -102,14 +117,9 @@ def dashboard_get(*, user: User) -> dict:
         today = timezone.localdate()
         if not user.has_perm("finance.view_report"):
             try:
-                report = daily_report_get(user=user, day=today)
+                report = daily_report_shown(user=user, day=today)
             except InvalidFinanceInput:  # works at no branch
                 return {"kind": "daily", "today": today, "daily": None}
-            labels = _method_labels()
-            report["receipts"] = [{"method": method, "method_label": labels.get(method, method),
-                                   "amount": amount}
-                                  for method, amount in report["receipts_by_method"].items()]
-            report["branch_name"] = Branch.objects.get(pk=report["branch"]).name
             return {"kind": "daily", "today": today, "daily": report}
         today_rows = receipts_today(user=user, today=today)
         return {

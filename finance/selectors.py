@@ -217,10 +217,11 @@ def payment_preview(*, customer: Customer, amount: Decimal,
 def tenant_aging(*, by: str = "branch", today: datetime.date | None = None,
                  customers: QuerySet[Customer] | None = None) -> list[dict]:
     """Aging of every customer with a receivable (of `customers`, all by default), summed
-    per home branch or per owner: `customer_aging`'s rule, in three set-wise queries
-    (customers, their open orders, their latest non-order debit) however many there are."""
+    per home branch or per owner (or per customer): `customer_aging`'s rule, in three
+    set-wise queries (customers, their open orders, their latest non-order debit) however
+    many there are."""
     today = today or tenant_today()
-    field = {"branch": "home_branch_id", "owner": "owner_id"}[by]
+    field = {"branch": "home_branch_id", "owner": "owner_id", "customer": "pk"}[by]
     owing = (Customer.objects.all() if customers is None else customers).exclude(
         receivable_amount=0)
     group_of, rest = {}, {}
@@ -253,6 +254,33 @@ def aging_report_list(*, user: User, by: str = "branch", branch_id: int | None =
     """`tenant_aging` as this user may read it: only the customers they may see (crm's one
     rule, whichever grouping), and per branch only the branches they see; narrowed to one
     home branch, owner or customer group when asked. Unknown filters are errors."""
+    customers = _aging_scope(user=user, by=by, branch_id=branch_id, owner_id=owner_id,
+                             group_id=group_id)
+    return tenant_aging(by=by, today=today, customers=customers)
+
+
+def aging_report_customers(*, user: User, by: str, key: int | None,
+                           branch_id: int | None = None, owner_id: int | None = None,
+                           group_id: int | None = None, today: datetime.date | None = None,
+                           offset: int = 0, limit: int = 50) -> tuple[list[dict], int]:
+    """The drill-down of one row of `aging_report_list` (its home branch or owner `key`;
+    None: no owner): the customers behind it, most owed first, each with its buckets by
+    `customer_aging`'s rule, one page at a time; and how many there are."""
+    customers = _aging_scope(user=user, by=by, branch_id=branch_id, owner_id=owner_id,
+                             group_id=group_id).exclude(receivable_amount=0)
+    field = {"branch": "home_branch_id", "owner": "owner_id"}[by]
+    customers = customers.filter(**({f"{field}__isnull": True} if key is None else {field: key}))
+    count = customers.count()
+    page = list(customers.order_by("-receivable_amount", "id")
+                .values_list("pk", "code", "name")[offset:offset + limit])
+    rows = {row["customer"]: row for row in tenant_aging(
+        by="customer", today=today, customers=Customer.objects.filter(
+            pk__in=[pk for pk, _code, _name in page]))}
+    return [{"id": pk, "code": code, "name": name, **rows[pk]} for pk, code, name in page], count
+
+
+def _aging_scope(*, user: User, by: str, branch_id: int | None, owner_id: int | None,
+                 group_id: int | None) -> QuerySet[Customer]:
     if by not in AGING_BY:
         raise InvalidFinanceInput("by", _("Choose branch or owner."))
     customers = customer_visible(user)
@@ -270,7 +298,7 @@ def aging_report_list(*, user: User, by: str = "branch", branch_id: int | None =
         if not CustomerGroup.objects.filter(pk=group_id).exists():
             raise InvalidFinanceInput("group", _("Unknown customer group."))
         customers = customers.filter(group_id=group_id)
-    return tenant_aging(by=by, today=today, customers=customers)
+    return customers
 
 
 def aging_group_names(*, by: str, keys) -> dict:

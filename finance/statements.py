@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Customer
-from finance.exceptions import InvalidFinanceInput
+from crm.selectors import customer_visible
+from finance.exceptions import GroupNotVisible, InvalidFinanceInput
 from finance.ledger import Book
 from finance.models import LedgerEntry, Order, Voucher
 from finance.selectors import BUCKETS, aging_bucket
@@ -300,6 +301,17 @@ def group_members(customer: Customer) -> list[Customer]:
         members += children
         seen.update(c.pk for c in children)
         frontier = [c.pk for c in children]
+    return members
+
+
+def group_members_visible(*, user, customer: Customer) -> list[Customer]:
+    """`group_members` for a consolidated statement: every company of the group must be one
+    the user may see (crm's one rule), else GroupNotVisible."""
+    members = group_members(customer)
+    visible = set(customer_visible(user).filter(pk__in=[m.pk for m in members])
+                  .values_list("pk", flat=True))
+    if len(visible) != len(members):
+        raise GroupNotVisible(_("You may not see every company of this group."))
     return members
 
 

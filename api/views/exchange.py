@@ -2,11 +2,9 @@
 does the work; GET shows progress; files are fetched only here, by the tenant's users."""
 
 import json
-import secrets
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpResponse
-from django.utils import timezone
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -14,10 +12,15 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from api.base import APIView
-from exchange import files
 from exchange.columns import LANGUAGES, lang_or_default
+from exchange.files import job_file_response as file_response
 from exchange.models import ExportJob, ImportJob
-from exchange.selectors import export_job_get, import_job_get
+from exchange.selectors import (
+    export_job_get,
+    export_job_progress,
+    import_job_get,
+    import_job_progress,
+)
 from exchange.services import (
     export_job_create,
     export_job_rerun,
@@ -68,12 +71,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
                   "heartbeat_at", "finished_at", "expires_at"]
 
     def get_progress(self, job) -> int:
-        if job.status in {ImportJob.Status.DONE, ImportJob.Status.FAILED}:
-            return 100
-        if not job.rows_total:
-            return 0
-        done = job.rows_processed + (job.rows_total if job.status == "writing" else 0)
-        return min(99, int(done * 50 / job.rows_total))
+        return import_job_progress(job)
 
     def get_error_file(self, job) -> str | None:
         if not job.error_file_path:
@@ -93,7 +91,7 @@ class ExportJobSerializer(serializers.ModelSerializer):
                   "expires_at"]
 
     def get_progress(self, job) -> int:
-        return 100 if job.status in {ExportJob.Status.DONE, ExportJob.Status.FAILED} else 0
+        return export_job_progress(job)
 
     def get_file(self, job) -> str | None:
         if not job.file_path:
@@ -149,21 +147,6 @@ class ImportRerunView(APIView):
     def post(self, request, pk):
         job = import_job_get(user=request.user, pk=pk)
         return _accepted(import_job_rerun(job=job, user=request.user))
-
-
-def file_response(job, relative: str, given: str | None, filename: str, *,
-                  content_type: str = XLSX):
-    """A job's file, to one who may read the job and gives its key, until it expires."""
-    if (not relative or not given or not secrets.compare_digest(job.file_key, given)
-            or job.expires_at < timezone.now()):
-        raise Http404
-    try:
-        path = files.absolute(relative)
-        handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    return FileResponse(handle, as_attachment=True, filename=filename,
-                        content_type=content_type)
 
 
 class ImportErrorFileView(APIView):

@@ -22,7 +22,6 @@ from api.serializers import finance as s
 from crm.models import Customer
 from crm.selectors import customer_visible, customer_visible_check
 from finance import catalogue, orders, selectors, statements, vouchers
-from finance.exceptions import GroupNotVisible
 from finance.ledger import Book
 from finance.models import AgreementPrice, Order, PaymentMethod, Product, Voucher
 from tenants.current import tenant_current
@@ -407,11 +406,7 @@ class CustomerStatementView(APIView):
                                     ("1", "0", "true", "false"), "0") in ("1", "true")
         members = None
         if consolidated:
-            members = statements.group_members(customer)
-            visible = set(customer_visible(request.user).filter(
-                pk__in=[m.pk for m in members]).values_list("pk", flat=True))
-            if len(visible) != len(members):
-                raise GroupNotVisible(_("You may not see every company of this group."))
+            members = statements.group_members_visible(user=request.user, customer=customer)
         with translation.override(lang):
             statement = statements.statement_build(
                 customer=customer, period_from=period_from, period_to=period_to,

@@ -7,9 +7,9 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from api.base import APIView
-from api.views.exchange import file_response
+from exchange.files import job_file_response as file_response
 from exchange.models import StatementBatchJob
-from exchange.selectors import statement_batch_get
+from exchange.selectors import statement_batch_get, statement_batch_progress
 from exchange.statement_batch import statement_batch_create, statement_batch_rerun
 from tenants.current import tenant_current
 
@@ -54,9 +54,7 @@ class StatementBatchSerializer(serializers.ModelSerializer):
         return {"from": job.period_from.isoformat(), "to": job.period_to.isoformat()}
 
     def get_progress(self, job) -> int:
-        if job.status in {StatementBatchJob.Status.DONE, StatementBatchJob.Status.FAILED}:
-            return 100
-        return min(99, int(job.processed * 100 / job.total)) if job.total else 0
+        return statement_batch_progress(job)
 
     def get_file(self, job) -> str | None:
         if not job.file_path or job.status != StatementBatchJob.Status.DONE:

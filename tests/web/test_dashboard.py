@@ -64,15 +64,14 @@ def test_a_cashiers_dashboard_is_their_branchs_daily_report(debts, acme):
     assert _nav(html) == ["Tổng quan", "Khách hàng", "Bán hàng", "Báo cáo"]
     for refused in ("/import/", "/statements/", "/settings/"):
         assert client.get(refused).status_code == 403
-    assert client.get("/reports/").status_code == 200
+    assert client.get("/reports/", follow=True).redirect_chain == [("/reports/daily", 302)]
+    assert client.get("/reports/daily").status_code == 200
 
 
-def test_screens_not_built_yet_say_coming_in_the_users_language(acme):
-    client = web_client(acme, "owner@acme.test")
-    for path in ("/import/", "/statements/", "/reports/"):
-        page = client.get(path)
-        assert page.status_code == 200 and "Màn hình này sắp ra mắt" in page.content.decode()
-    assert web_client(acme).get("/import/").status_code == 302  # a visitor: the login
+def test_the_back_office_screens_send_a_visitor_to_the_login(acme):
+    visitor = web_client(acme)
+    for path in ("/import/", "/statements/", "/reports/", "/settings/"):
+        assert visitor.get(path).status_code == 302, path
 
 
 @pytest.mark.parametrize("language, english", [("vi", EVERY_SCREEN), ("zh-hant", EVERY_SCREEN)])
