@@ -1,8 +1,8 @@
 """The back office in real Chromium with a real Celery worker: an import with two bad rows
 in valid-rows mode, followed live until Done, its rows and their reasons, the error
 workbook downloaded; a month's statement of a Vietnamese and of a Chinese customer as PDF;
-a statement batch to its zip; the filtered customer list exported. Every journey: no
-request outside the app, no console error."""
+a statement batch to its zip; the filtered customer list exported; a cashier's daily
+report printed. Every journey: no request outside the app, no console error."""
 
 import io
 import re
@@ -18,8 +18,11 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from bench.worker import celery_worker
-from finance.vouchers import opening_balance_set
+from crm.roles import CASHIER
+from crm.staff import branch_create, staff_create
+from finance.vouchers import opening_balance_set, payment_record
 from tests.browser.test_customer_screens import Journey
+from tests.conftest import PASSWORD
 from tests.exchange.factories import customer, workbook_bytes
 from tests.finance.factories import customer_make, user
 
@@ -138,3 +141,31 @@ def test_the_filtered_customer_list_is_exported(back_office_app, browser_page,
     names = [row[1] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
     assert sorted(names) == ["Lê Thị Xuất", "Lê Văn Xuất"]
     journey.done("export-filtered")
+
+
+def test_a_cashier_prints_the_daily_report_of_their_branch(live_app, browser_page,
+                                                           committed_tenant):
+    tenant = committed_tenant
+    with schema_context(tenant.schema_name):
+        connection.tenant = tenant
+        second = branch_create(code="B2", name="Chi nhánh 2")
+        staff_create(username=f"cashier@{tenant.subdomain}.test", password=PASSWORD,
+                     roles=[CASHIER], branches=[second])
+        owner = user(f"owner@{tenant.subdomain}.test")
+        debtor = customer_make(name="Võ Thị Ca", branch=second)
+        opening_balance_set(customer=debtor, amount=Decimal("90000"), actor=owner,
+                            branch=second)
+        payment_record(customer=debtor, amount=Decimal("30000"), method="cash", actor=owner,
+                       branch=second)
+    journey = Journey(browser_page, tenant, live_app, language="zh-hant")
+    page = journey.page
+    journey.log_in(f"cashier@{tenant.subdomain}.test")
+    page.get_by_role("link", name="報表").click()
+    expect(page).to_have_url(re.compile(r"/reports/daily$"))
+    expect(page.locator("#daily-heading")).to_contain_text("Chi nhánh 2")
+    expect(page.locator("#daily-collected")).to_contain_text("30,000")
+    assert page.locator("#id_branch option").all_inner_texts() == ["我的分店", "Chi nhánh 2"]
+    page.emulate_media(media="print")
+    expect(page.locator("#daily-form")).to_be_hidden()
+    expect(page.locator("#daily-report")).to_be_visible()
+    journey.done("daily-report-cashier")
