@@ -14,17 +14,21 @@ from tests.finance.factories import customer_make, user
 pytestmark = pytest.mark.browser
 
 
+def _two_records(tenant):
+    """Two records of one person; the one to merge owes 70,000."""
+    with schema_context(tenant.schema_name):
+        records = (customer_make(name="Phạm Thị Hai Hồ Sơ"), customer_make(name="Phạm Thị Hai"))
+        opening_balance_set(customer=records[0], amount=Decimal("70000"),
+                            actor=user(f"owner@{tenant.subdomain}.test"))
+    return records
+
+
 def test_merge_two_records_of_one_customer_with_the_preview(live_app, browser_page,
                                                             committed_tenant):
-    tenant = committed_tenant
-    with schema_context(tenant.schema_name):
-        duplicate = customer_make(name="Phạm Thị Hai Hồ Sơ")
-        survivor = customer_make(name="Phạm Thị Hai")
-        opening_balance_set(customer=duplicate, amount=Decimal("70000"),
-                            actor=user(f"owner@{tenant.subdomain}.test"))
-    journey = Journey(browser_page, tenant, live_app)
+    duplicate, survivor = _two_records(committed_tenant)
+    journey = Journey(browser_page, committed_tenant, live_app)
+    journey.log_in(f"owner@{committed_tenant.subdomain}.test")
     page = journey.page
-    journey.log_in(f"owner@{tenant.subdomain}.test")
     page.goto(journey.url(f"/customers/{duplicate.pk}/"))
     page.get_by_role("link", name="Merge", exact=True).click()
     page.get_by_label("Code of the customer that stays").fill(survivor.code)
