@@ -11,5 +11,6 @@ class ExpiringTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key):
         user, token = super().authenticate_credentials(key)
         if api_token_expired(token):
-            raise AuthenticationFailed(_("The token has expired: log in again."))
+            raise AuthenticationFailed(_("The token has expired: log in again."),
+                                       code="token_expired")
         return user, token

@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from api.base import APIView
+from api.pagination import page_of
 from crm import passwords, staff, tokens
 
 
@@ -71,7 +72,7 @@ def _staff_or_404(request, pk) -> User:
 
 
 class StaffListView(APIView):
-    @extend_schema(responses=StaffSerializer(many=True))
+    @extend_schema(operation_id="v1_users_list", responses=page_of(StaffSerializer, "StaffPage"))
     def get(self, request):
         rows = [staff.staff_profile(u) for u in staff.staff_list(actor=request.user)]
         return Response({"results": StaffSerializer(rows, many=True).data, "next": None,
@@ -129,7 +130,8 @@ class ApiTokenSerializer(serializers.Serializer):
 class ApiTokenListView(APIView):
     """API tokens (never their keys): everyone's for those who manage users, else one's own."""
 
-    @extend_schema(responses=ApiTokenSerializer(many=True))
+    @extend_schema(operation_id="v1_auth_tokens_list",
+                   responses=page_of(ApiTokenSerializer, "ApiTokenPage"))
     def get(self, request):
         rows = tokens.api_token_list(actor=request.user)
         return Response({"results": ApiTokenSerializer(rows, many=True).data, "next": None,

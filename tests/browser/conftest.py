@@ -27,13 +27,23 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_app(committed_tenant):
+def live_mail(tmp_path) -> Path:
+    """Where the served app's e-mails land: Django's file backend, one file a message."""
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def live_app(committed_tenant, live_mail):
     """gunicorn serving the test database; yields its base port."""
     port = _free_port()
     parts = urlsplit(os.environ["DATABASE_URL"])
     # SIGNUP_POOL_LOW_WATER -1: a signup through this server hands no pool refill to the
     # broker (a worker that a later test starts would first build the 25-schema default).
     env = {**os.environ, "SITE_PORT": str(port), "PORT": str(port), "SIGNUP_POOL_LOW_WATER": "-1",
+           "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+           "EMAIL_FILE_PATH": str(live_mail),
            "DATABASE_URL": urlunsplit(parts._replace(path=f"/{connection.settings_dict['NAME']}"))}
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
                    cwd=ROOT, env=env, check=True)

@@ -321,8 +321,9 @@ def payment_methods(request, pk: int | None = None):
         if response is not None:
             return response
         status = 422
-    built_in = [(None, [code, label, _("Built in")])
-                for code, label in finance_selectors.payment_method_choices()[:4]]
+    # The built-in methods' codes are the API's; on screen their names say enough.
+    built_in = [(None, ["—", label, _("Built in")])
+                for _code, label in finance_selectors.payment_method_choices()[:4]]
     own = [(reverse("web:settings_payment_method", args=[m.pk]),
             [m.code, m.name, _yes(m.active)]) for m in PaymentMethod.objects.order_by("code")]
     return _page(request, "payment_methods", title=_("Payment methods"),
