@@ -87,19 +87,27 @@ def customer_search_filter(term: str, *, region: str | None = None) -> Q:
         region = tenant_current().region
     folded = term_fold(term)
     text = Q()
-    for word in folded.split(" "):
-        text &= Q(search_text__contains=word)
+    words = [Q(search_text__contains=word) for word in folded.split(" ")]
+    for word in words:
+        text &= word
     grams = cjk_grams(term)
     if grams:
         text &= Q(name_grams__contains=grams)
     condition = text
+    alternatives = []
     digits = 0
     if _PHONE_LIKE.match(term):
         digits = len(re.sub(r"\D", "", term))
-        for prefix in phone_prefixes(term, region):
-            condition |= Q(phone_digits__startswith=prefix)
+        alternatives += [Q(phone_digits__startswith=p) for p in phone_prefixes(term, region)]
     if _CODE_LIKE.match(term):
-        condition |= Q(code__startswith=term.upper())
+        alternatives.append(Q(code__startswith=term.upper()))
+    for alternative in alternatives:
+        condition |= alternative
+    # For estimating the matches (crm.selectors.customer_rows): the planner multiplies the
+    # selectivities of ANDed conditions, but a term's words and its CJK grams are far from
+    # independent (the grams repeat the text's condition), so the rarest word bounds the
+    # text's matches, and the alternatives add theirs.
+    condition.estimate_parts = (words, alternatives)
     # Measured at 1M customers (bench search): these match few rows, so walking the list
     # order first only adds its cost; common words and CJK fragments gain from the walk.
     condition.selective = digits >= 6 or "@" in term or len(folded.split(" ")) >= 3

@@ -366,7 +366,9 @@ def _walk_budget(qs: QuerySet[Customer], search: Q, *, order: list[str],
                  limit: int) -> int | None:
     """Rows the walk may visit: 0, do not walk (the matches are too few for it to pay);
     None, no bound (the budget covers every visible row)."""
-    matches = _estimated_rows(qs.filter(search))
+    words, alternatives = getattr(search, "estimate_parts", ([search], []))
+    matches = (min(_estimated_rows(qs.filter(word)) for word in words)
+               + sum(_estimated_rows(qs.filter(other)) for other in alternatives))
     budget = int(matches * WALK_ROWS_PER_MATCH.get(order[0].lstrip("-"), 1))
     visible = _estimated_rows(qs)
     # Matches spread evenly along the order fill the page after limit * visible / matches
