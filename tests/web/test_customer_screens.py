@@ -228,6 +228,20 @@ def test_a_cashier_sees_no_back_office_action_and_is_refused_when_posting(people
     assert shared.receivable_amount == Decimal("100000")
 
 
+def test_the_statement_action_is_shown_to_whom_may_read_statements(people, owner, acme):
+    debtor = people["debtor"]
+    page = owner.get(f"/customers/{debtor.pk}/").content.decode()
+    link = re.search(r'<a class="button" id="statement" href="([^"]+)">Statement</a>', page)
+    assert link and link.group(1) == f"/statements/customers/{debtor.pk}/"
+    statement = owner.get(link.group(1))
+    assert statement.status_code == 200 and debtor.name in statement.content.decode()
+    shared = customer_make(name="Khách chung", branch=Branch.objects.get(code="B2"), shared=True)
+    cashier = web_client(acme, "cashier@acme.test")
+    page = cashier.get(f"/customers/{shared.pk}/")
+    assert page.status_code == 200 and 'id="statement"' not in page.content.decode()
+    assert cashier.get(f"/statements/customers/{shared.pk}/").status_code == 403
+
+
 def test_cancel_a_voucher_once_with_the_reason(people, owner):
     debtor, boss = people["debtor"], people["boss"]
     receipt = payment_record(customer=debtor, amount=Decimal("100000"), method="cash",

@@ -205,6 +205,8 @@ def abilities(user, customer) -> dict:
         "reactivate_blockers": crm_services.customer_reactivate_blockers(customer)
         if can_edit and not active else [],
         "merge": can_edit and active and user.has_perm("crm.merge_customer"),
+        # The right web.views.statements checks for the statement screen.
+        "statement": user.has_perm("finance.view_report"),
         "delete": may_delete,
         "delete_blockers": blockers.get("delete", []),
     }
