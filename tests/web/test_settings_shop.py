@@ -48,6 +48,17 @@ def test_every_section_opens_for_the_owner_and_the_manager_gets_branches_and_gro
             assert client.get(path).status_code == 403, (role, path)
 
 
+def test_a_refusal_is_the_apps_own_translated_page_with_its_icon(acme):
+    sales = web_client(acme, "sales@acme.test")
+    refused = sales.get("/settings/")
+    page = refused.content.decode()
+    assert refused.status_code == 403
+    assert '<link rel="icon" href="/static/web/favicon.svg"' in page
+    assert 'lang="vi"' in page and "Không được phép" in page
+    english(sales)
+    assert "Not allowed" in sales.get("/settings/users/").content.decode()
+
+
 def test_the_profile_saves_name_address_tax_code_language_and_shows_the_currency(acme, globex,
                                                                                  owner):
     page = owner.get("/settings/profile/").content.decode()
