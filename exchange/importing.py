@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from crm.models import Customer
 from exchange import files
-from exchange.columns import REASON
+from exchange.columns import REASON, lang_or_default
 from exchange.models import ImportJob
 from exchange.planning import Plan, contacts_plan, customers_plan
 from exchange.reading import Book, book_read, problem
@@ -22,9 +22,15 @@ from tenants.current import tenant_current
 
 
 def import_execute(job: ImportJob, *, heartbeat=None, timings: dict | None = None) -> dict:
-    """Returns the job's final fields. Raises BadFile for a file that is not the template."""
+    """Returns the job's final fields, in the language active around it (import_run's:
+    the job's). Raises BadFile for a file that is not the template."""
     with _cycle_collector_paused():
         return _execute(job, heartbeat, {} if timings is None else timings)
+
+
+def import_job_lang(job: ImportJob) -> str:
+    """The language the job's reasons and error workbook are written in."""
+    return job.lang or lang_or_default(tenant_current().locale)
 
 
 @contextmanager
@@ -79,7 +85,7 @@ def _execute(job: ImportJob, heartbeat, timings: dict) -> dict:
                       failed=len(plan.failed_rows["customers"]),
                       warnings=plan.warnings[:1000], errors=plan.errors[:1000])
         if plan.errors:
-            fields["error_file_path"] = _error_workbook_write(book, plan, tenant.locale)
+            fields["error_file_path"] = _error_workbook_write(book, plan, import_job_lang(job))
         if plan.errors and all_or_nothing:
             raise _Refused
 

@@ -58,6 +58,9 @@ class ImportJob(Job):
     warnings = models.JSONField(default=list)
     errors = models.JSONField(default=list)
     opening_balances_posted = models.BooleanField(default=False)
+    # The language of the request that created the job: its reasons and error workbook
+    # are written in it. Blank (jobs from before it was kept): the tenant's locale.
+    lang = models.CharField(max_length=8, blank=True)
     rerun_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
                                  related_name="reruns")
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from exchange import files
+from exchange.columns import lang_or_default
 from exchange.exceptions import JobNotFinished
 from exchange.models import ExportJob, ImportJob, StatementBatchJob
 from exchange.reading import BadFile, problem
@@ -28,14 +29,16 @@ def _on_commit_send(task, job_id: int) -> None:
 
 
 @transaction.atomic
-def import_job_create(*, user, upload, mode: str, match: str) -> ImportJob:
-    """Store the upload under the tenant and queue its import (the worker does the rest)."""
+def import_job_create(*, user, upload, mode: str, match: str, lang: str) -> ImportJob:
+    """Store the upload under the tenant and queue its import (the worker does the rest,
+    its reasons in `lang`, the language of the request)."""
     from exchange.tasks import import_customers_task
 
     name = Path(upload.name or "upload").name[-100:]
     relative = files.tenant_relative_path("uploads", name)
     files.file_save(relative, upload.chunks())
     job = ImportJob.objects.create(mode=mode, match=match, original_name=name,
+                                   lang=lang_or_default(lang),
                                    upload_path=relative, file_key=files.file_key(),
                                    created_by=user, expires_at=files.file_expiry())
     _on_commit_send(import_customers_task, job.pk)
@@ -43,8 +46,9 @@ def import_job_create(*, user, upload, mode: str, match: str) -> ImportJob:
 
 
 @transaction.atomic
-def import_job_rerun(*, job: ImportJob, user) -> ImportJob:
-    """A failed import, queued again from the same stored file (e.g. after its worker died)."""
+def import_job_rerun(*, job: ImportJob, user, lang: str) -> ImportJob:
+    """A failed import, queued again from the same stored file (e.g. after its worker died),
+    its reasons in `lang`, the language of the rerun's request."""
     from exchange.tasks import import_customers_task
 
     if job.status != ImportJob.Status.FAILED:
@@ -60,6 +64,7 @@ def import_job_rerun(*, job: ImportJob, user) -> ImportJob:
     shutil.copyfile(source, target)
     new = ImportJob.objects.create(mode=job.mode, match=job.match,
                                    original_name=job.original_name, upload_path=relative,
+                                   lang=lang_or_default(lang),
                                    file_key=files.file_key(), rerun_of=job, created_by=user,
                                    expires_at=files.file_expiry())
     _on_commit_send(import_customers_task, new.pk)
@@ -98,12 +103,12 @@ def _finish(model, job_id: int, **fields) -> None:
 
 def import_run(*, job_id: int) -> None:
     """Run an import job: read, validate everything, then write in one transaction."""
-    from exchange.importing import JobSwept, import_execute
+    from exchange.importing import JobSwept, import_execute, import_job_lang
 
     if not _claim(ImportJob, job_id, ImportJob.Status.VALIDATING):
         return
     job = ImportJob.objects.get(pk=job_id)
-    with translation.override(tenant_current().locale), \
+    with translation.override(import_job_lang(job)), \
             Heartbeat(ImportJob, job_id) as heartbeat:
         try:
             fields = import_execute(job, heartbeat=heartbeat)

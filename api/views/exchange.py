@@ -5,6 +5,7 @@ import json
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -127,7 +128,8 @@ class ImportCustomersView(APIView):
         serializer.is_valid(raise_exception=True)
         job = import_job_create(user=request.user, upload=serializer.validated_data["file"],
                                 mode=serializer.validated_data["mode"],
-                                match=serializer.validated_data["match"])
+                                match=serializer.validated_data["match"],
+                                lang=translation.get_language())
         return _accepted(job)
 
 
@@ -146,7 +148,8 @@ class ImportRerunView(APIView):
     @extend_schema(request=None, responses={202: dict})
     def post(self, request, pk):
         job = import_job_get(user=request.user, pk=pk)
-        return _accepted(import_job_rerun(job=job, user=request.user))
+        return _accepted(import_job_rerun(job=job, user=request.user,
+                                          lang=translation.get_language()))
 
 
 class ImportErrorFileView(APIView):

@@ -162,3 +162,18 @@ def test_an_import_changes_only_customers_its_user_may_edit(acme):
         {"row": e["row"], "code": e["code"]} for e in job["errors"]]
     with schema_context(acme.schema_name):
         assert Customer.objects.get(code="TK990001").note == ""
+
+
+def test_an_api_import_writes_its_reasons_in_the_requests_language(acme):
+    from django.utils import translation
+
+    from tests.exchange.factories import job_of
+
+    client = api_client(acme, "owner@acme.test")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the tenant's locale is vi
+    bad = workbook_bytes([customer(code="AL000001", name="Bad Phone", phone="not a phone")])
+    with translation.override("zh-hant"):  # whatever the worker's own language is
+        body = import_through_api(client, acme, bad, mode="valid_rows")
+    assert acme.locale == "vi" and job_of(acme, body["id"]).lang == "en"
+    assert [e["detail"] for e in job_of(acme, body["id"]).errors] == [
+        "Phone: “not a phone” is not a valid phone number."]

@@ -9,6 +9,7 @@ import uuid
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.utils import translation
 from django_tenants.utils import schema_context
 from openpyxl import load_workbook
 
@@ -105,6 +106,34 @@ def test_an_upload_in_valid_rows_mode_lists_the_two_bad_rows_and_their_workbook(
     with schema_context(acme.schema_name):
         assert set(Customer.objects.filter(code__startswith="WI").values_list(
             "code", flat=True)) == {"WI000001", "WI000004"}
+
+
+def _reasons_and_workbook_header(client, tenant, job_id) -> tuple[list[str], str]:
+    with translation.override("zh-hant"):  # whatever the worker's own language is
+        _run(tenant, job_id)
+    with schema_context(tenant.schema_name):
+        reasons = sorted(e["detail"] for e in ImportJob.objects.get(pk=job_id).errors)
+    page = client.get(f"/imports/{job_id}/").content.decode()
+    link = re.search(r'href="(/imports/\d+/error-file\?key=[^"]+)"', page).group(1)
+    download = b"".join(client.get(link).streaming_content)
+    header = next(load_workbook(io.BytesIO(download), read_only=True).worksheets[0]
+                  .iter_rows(max_row=1, values_only=True))
+    return reasons, header[-1]
+
+
+def test_the_reasons_are_in_the_uploading_users_language_not_the_tenants(owner, acme):
+    assert acme.locale == "vi"
+    job_id = _job_id(_post(owner, two_bad_rows()))
+    with schema_context(acme.schema_name):
+        assert ImportJob.objects.get(pk=job_id).lang == "en"
+    assert _reasons_and_workbook_header(owner, acme, job_id) == (
+        ["Name: This field is required.", "Phone: “not a phone” is not a valid phone number."],
+        "Reason")
+    vietnamese = web_client(acme, "owner@acme.test")  # no choice made: the tenant's locale
+    job_id = _job_id(_post(vietnamese, two_bad_rows()))
+    assert _reasons_and_workbook_header(vietnamese, acme, job_id) == (
+        ["Name: Trường này là bắt buộc.",  # the column as the file names it
+         "Phone: “not a phone” không phải là số điện thoại hợp lệ."], "Lý do")
 
 
 def test_all_or_nothing_writes_nothing_and_the_failed_job_can_run_again(owner, acme):

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -70,7 +71,8 @@ def import_screen(request):
     if form.is_valid():
         data = form.cleaned_data
         response = job_start_once(request, data["token"], lambda: import_job_create(
-            user=request.user, upload=data["file"], mode=data["mode"], match=data["match"]),
+            user=request.user, upload=data["file"], mode=data["mode"], match=data["match"],
+            lang=translation.get_language()),
             _job_url)
         if response is not None:
             return response
@@ -127,7 +129,9 @@ def import_rerun(request, pk: int):
         return redirect(_job_url(job))
     try:
         response = job_start_once(request, form.cleaned_data["token"],
-                                  lambda: import_job_rerun(job=job, user=request.user), _job_url)
+                                  lambda: import_job_rerun(job=job, user=request.user,
+                                                           lang=translation.get_language()),
+                                  _job_url)
     except DomainError as error:
         return render(request, "web/import_job.html", {
             "nav": "import", "job": job, "finished": True, "progress": 100,
