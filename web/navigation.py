@@ -4,6 +4,20 @@ enough; none means every logged-in user). What a user may not use is not shown."
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+# Settings' sections (web.views.settings): (name, label, URL name, the right it needs).
+SETTINGS_SECTIONS = (
+    ("profile", _("Business profile"), "web:settings_profile", "finance.change_financesettings"),
+    ("users", _("Users and roles"), "web:settings_users", "auth.change_user"),
+    ("tokens", _("API tokens"), "web:settings_tokens", "auth.change_user"),
+    ("branches", _("Branches"), "web:settings_branches", "crm.change_branch"),
+    ("groups", _("Customer groups"), "web:settings_groups", "crm.change_customergroup"),
+    ("products", _("Products and prices"), "web:settings_products", "finance.change_product"),
+    ("payment_methods", _("Payment methods"), "web:settings_payment_methods",
+     "finance.change_paymentmethod"),
+    ("coins", _("Coin rule"), "web:settings_coins", "finance.change_financesettings"),
+    ("opening", _("Opening balances"), "web:settings_opening", "finance.set_opening_balance"),
+)
+
 # (name, label, URL name, rights)
 MAIN_NAVIGATION = (
     ("dashboard", _("Dashboard"), "web:home", ()),
@@ -13,8 +27,9 @@ MAIN_NAVIGATION = (
     ("statements", _("Statements"), "web:statements", ("finance.view_report",)),
     # Every role reads the daily report of its branches (DESIGN §3: cashier, daily report).
     ("reports", _("Reports"), "web:reports", ()),
+    # Settings opens for the right of any of its sections (an accountant: opening balances).
     ("settings", _("Settings"), "web:settings",
-     ("crm.change_branch", "auth.change_user", "finance.change_financesettings")),
+     tuple(dict.fromkeys(right for *_section, right in SETTINGS_SECTIONS))),
 )
 
 

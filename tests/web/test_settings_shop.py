@@ -188,3 +188,30 @@ def test_an_opening_balance_one_by_one_and_only_once(acme, owner):
     assert unknown.status_code == 422 and "No customer you can see has this code." in \
         unknown.content.decode()
     assert made.code in owner.get("/settings/opening-balances/").content.decode()
+
+
+def test_an_accountant_reaches_exactly_the_opening_balances_section(acme):
+    import re
+
+    from crm.roles import ACCOUNTANT
+    from crm.staff import staff_create
+    from tests.conftest import PASSWORD
+    from tests.crm.factories import customer
+
+    made = _in(acme, lambda: (staff_create(
+        username="accountant@acme.test", password=PASSWORD, roles=[ACCOUNTANT],
+        branches=[Branch.objects.get(code="MAIN")]), customer(name="Khách Kế Toán"))[1])
+    accountant = english(web_client(acme, "accountant@acme.test"))
+    home = accountant.get("/").content.decode()
+    assert '<a href="/settings/"' in home and ">Settings</a>" in home
+    assert accountant.get("/settings/")["Location"] == "/settings/opening-balances/"
+    page = accountant.get("/settings/opening-balances/")
+    menu = re.search(r'<nav class="settings-nav".*?</nav>', page.content.decode(), re.S).group(0)
+    assert page.status_code == 200
+    assert re.findall(r'<a href="([^"]+)"', menu) == ["/settings/opening-balances/"]
+    form = {"token": _token(), "customer": made.code, "amount": "250.000", "note": ""}
+    assert accountant.post("/settings/opening-balances/", form).status_code == 302
+    assert _in(acme, lambda: Voucher.objects.get(customer=made, purpose="opening").amount
+               ) == Decimal("250000")
+    for path in SECTIONS[:-1]:
+        assert accountant.get(path).status_code == 403, path

@@ -11,29 +11,14 @@ from django.views.decorators.http import require_GET
 
 from saas_platform.errors import DomainError
 from web.errors import form_errors_add
-from web.navigation import screen_allowed
+from web.navigation import SETTINGS_SECTIONS, screen_allowed
 from web.tokens import token_claim, token_done, token_release
-
-# (name, label, URL name, the right it needs)
-SECTIONS = (
-    ("profile", _("Business profile"), "web:settings_profile", "finance.change_financesettings"),
-    ("users", _("Users and roles"), "web:settings_users", "auth.change_user"),
-    ("tokens", _("API tokens"), "web:settings_tokens", "auth.change_user"),
-    ("branches", _("Branches"), "web:settings_branches", "crm.change_branch"),
-    ("groups", _("Customer groups"), "web:settings_groups", "crm.change_customergroup"),
-    ("products", _("Products and prices"), "web:settings_products", "finance.change_product"),
-    ("payment_methods", _("Payment methods"), "web:settings_payment_methods",
-     "finance.change_paymentmethod"),
-    ("coins", _("Coin rule"), "web:settings_coins", "finance.change_financesettings"),
-    ("opening", _("Opening balances"), "web:settings_opening", "finance.set_opening_balance"),
-)
-
 
 def sections_of(user) -> list[dict]:
     if not screen_allowed(user, "settings"):
         return []
     return [{"name": name, "label": label, "url": reverse(url_name)}
-            for name, label, url_name, right in SECTIONS if user.has_perm(right)]
+            for name, label, url_name, right in SETTINGS_SECTIONS if user.has_perm(right)]
 
 
 def section_check(request, name: str) -> None:
