@@ -14,6 +14,7 @@ from web.errors import form_errors_add
 from web.navigation import SETTINGS_SECTIONS, screen_allowed
 from web.tokens import token_claim, token_done, token_release
 
+
 def sections_of(user) -> list[dict]:
     if not screen_allowed(user, "settings"):
         return []
