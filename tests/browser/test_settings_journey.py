@@ -1,6 +1,7 @@
 """Settings in real Chromium: the owner invites a cashier, who chooses a password through
 the e-mailed link (read from the served app's mail folder), logs in and sees only their
-branch; a salesperson has no Settings; every Settings screen in the three languages.
+branch; a forgotten password is reset through its mailed link; a salesperson has no
+Settings (the app's own 403 page); every Settings screen in the three languages.
 Every journey: no request outside the app, no console error."""
 
 import email
@@ -26,13 +27,14 @@ SETTINGS_ENGLISH = re.compile(r"\b(Settings|Users|Roles|Invite|Business|profile|
                               r"Send|Add|group|product|method|Coin|rule|Merge|Preview)\b")
 
 
-def _mail_link(folder) -> str:
+def _mail_link(folder, kind: str = "invite") -> str:
+    """The one-time link (`/invite/...` or `/password/reset/...`) of the one mail sent."""
     files = sorted(folder.glob("*.log"))
     assert len(files) == 1, files
     message = email.message_from_string(files[0].read_text(encoding="utf-8"),
                                         policy=policy.default)
     body = message.get_body(("plain",)).get_content()
-    found = re.search(r"https?://[^/\s]+(/invite/[^/\s]+/[^/\s]+)", body)
+    found = re.search(rf"https?://[^/\s]+(/{kind}/[^/\s]+/[^/\s]+)", body)
     assert found, body
     return found.group(1)
 
@@ -87,6 +89,37 @@ def journey_shot(name):
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     return SHOTS / f"{name}.png"
+
+
+def test_a_forgotten_password_is_reset_through_the_mailed_link(live_app, live_mail,
+                                                                browser_page, committed_tenant):
+    tenant = committed_tenant
+    owner = f"owner@{tenant.subdomain}.test"
+    journey = Journey(browser_page, tenant, live_app)
+    page = journey.page
+    page.goto(journey.url("/login/"))
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("E-mail").fill(owner)
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.locator("#reset-sent")).to_be_visible()
+    link = _mail_link(live_mail, "password/reset")
+    page.goto(journey.url(link))
+    expect(page.locator("h1")).to_have_text("Choose a new password")
+    expect(page.locator("main")).to_contain_text(owner)
+    page.get_by_label("New password").fill("Mật khẩu mới 新密碼 2026")
+    page.get_by_role("button", name="Set password and log in").click()
+    expect(page).to_have_url(journey.url("/"))  # logged in: the owner's dashboard
+    expect(page.locator(".who")).to_have_text(owner)
+    page.get_by_role("button", name="Log out").click()
+    page.goto(journey.url(link))  # the link worked once
+    expect(page.locator("h1")).to_have_text("Link not valid")
+
+    page.goto(journey.url("/login/"))
+    page.locator("#id_username").fill(owner)
+    page.locator("#id_password").fill("Mật khẩu mới 新密碼 2026")
+    page.locator("form button[type=submit]").click()
+    expect(page.locator(".who")).to_have_text(owner)
+    journey.done("password-reset", expected=("status of 400",))
 
 
 def test_a_salesperson_does_not_see_the_settings(live_app, browser_page, committed_tenant):
