@@ -20,8 +20,8 @@ from pypdf import PdfReader
 from crm.models import Branch, Customer, CustomerDepartment
 from finance import vouchers
 from finance.models import LedgerEntry
-from finance.selectors import payment_method_choices
 from finance.orders import order_approve, order_create
+from finance.selectors import payment_method_choices
 from finance.statement_formats import statement_pdf, statement_xlsx
 from finance.statements import period_bounds, statement_as_dict, statement_build
 from tenants.current import tenant_current
