@@ -25,7 +25,7 @@ from crm.selectors import customer_visible
 from finance.exceptions import GroupNotVisible, InvalidFinanceInput
 from finance.ledger import Book
 from finance.models import LedgerEntry, Order, Voucher
-from finance.selectors import BUCKETS, aging_bucket
+from finance.selectors import BUCKETS, aging_bucket, payment_method_choices
 from tenants.current import tenant_current
 from tenants.letterhead import logo_file
 
@@ -166,6 +166,7 @@ def line_maker(tz):
     once per statement or chunk in the active language rather than once a line."""
     purposes = {value: str(label) for value, label in Voucher.Purpose.choices}
     kinds = {value: str(label) for value, label in Kind.choices}
+    methods = dict(payment_method_choices())
     sale, cancellation = _("Sale"), _("Cancellation of %(code)s")
     reversal, cancelled = Kind.REVERSAL.value, Voucher.Status.CANCELLED.value
     order_cancelled = Order.Status.CANCELLED.value
@@ -181,7 +182,7 @@ def line_maker(tz):
         elif voucher_id is not None:
             parts = [purposes.get(v_purpose, v_purpose)]
             if v_method:
-                parts.append(v_method)
+                parts.append(methods.get(v_method, v_method))
         elif order_id is not None:
             parts = [sale]
         else:

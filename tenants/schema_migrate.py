@@ -20,6 +20,8 @@ Both only in `migrate_tenants`' worker processes (tenants.fleet_worker); the pub
 and the template (whose rows every new schema copies) keep Django's full behaviour.
 """
 
+import copy
+from contextlib import contextmanager
 from importlib import import_module
 
 from django.apps import apps
@@ -96,6 +98,24 @@ class _SchemaRecorder(MigrationRecorder):
         return self._has_table
 
 
+@contextmanager
+def _migrations_table_known(connection):
+    """While Django's loader and history check read django_migrations, each through a new
+    MigrationRecorder whose has_table() lists every visible table (a scan of all of
+    pg_class, which PostgreSQL even spreads over parallel workers), the connection's
+    introspection answers that one table, which recorder.ensure_schema() just found or
+    made. Only has_table() asks it anything in that window."""
+    introspection = connection.introspection
+    known = copy.copy(introspection)
+    table = MigrationRecorder.Migration._meta.db_table
+    known.table_names = lambda cursor=None, include_views=False: [table]
+    connection.introspection = known
+    try:
+        yield
+    finally:
+        connection.introspection = introspection
+
+
 def tenant_schema_migrate(schema_name: str) -> int:
     """Apply every pending migration to one tenant schema (what `migrate_schemas
     --schema` does); returns the number of migrations applied."""
@@ -103,9 +123,10 @@ def tenant_schema_migrate(schema_name: str) -> int:
     recorder = _SchemaRecorder(connection)
     # The schema's own django_migrations table, never public's (as django-tenants does).
     recorder.ensure_schema()
-    executor = MigrationExecutor(connection)
+    with _migrations_table_known(connection):
+        executor = MigrationExecutor(connection)
+        executor.loader.check_consistent_history(connection)
     executor.recorder = recorder
-    executor.loader.check_consistent_history(connection)
     conflicts = executor.loader.detect_conflicts()
     if conflicts:
         raise CommandError(f"Conflicting migrations: {conflicts}")

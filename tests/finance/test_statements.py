@@ -21,6 +21,7 @@ from crm.models import Branch, Customer, CustomerDepartment
 from finance import vouchers
 from finance.models import LedgerEntry
 from finance.orders import order_approve, order_create
+from finance.selectors import payment_method_choices
 from finance.statement_formats import statement_pdf, statement_xlsx
 from finance.statements import period_bounds, statement_as_dict, statement_build
 from tenants.current import tenant_current
@@ -186,12 +187,15 @@ def test_xlsx_numbers_are_numbers_and_dates_are_dates(acme, shop):
                                 actor=shop["owner"])
         today = _today()
         statement = statement_build(customer=customer, period_from=today, period_to=today)
+        cash_label = dict(payment_method_choices())["cash"]
+        assert cash_label != "cash"
         sheet = openpyxl.load_workbook(io.BytesIO(statement_xlsx(statement))).active
     rows = list(sheet.iter_rows(values_only=False))
     header = next(i for i, row in enumerate(rows) if row[4].value in ("Debit", "Nợ", "借方"))
     sale, receipt = rows[header + 2], rows[header + 3]
     assert isinstance(sale[0].value, datetime.datetime) and sale[0].value.date() == today
     assert (sale[4].value, receipt[5].value, receipt[6].value) == (400000, 150000, 250000)
+    assert receipt[3].value.endswith(" · " + cash_label)  # the method's label, not its code
     assert all(isinstance(cell.value, int | float) for cell in (sale[4], sale[6], receipt[5]))
     assert sale[4].number_format == "#,##0"
 
