@@ -134,3 +134,25 @@ def test_an_expired_or_altered_link_is_refused(acme, monkeypatch):
         assert login_link_redeem(token=fresh).username == "owner@acme.test"
         with pytest.raises(LoginLinkInvalid):
             login_link_redeem(token=fresh)
+
+
+def test_the_403_page_renders_on_the_public_host_for_a_logged_in_platform_user(db, rf):
+    # The public host has none of the staff screens, so the page links none of them.
+    from django.contrib.auth import get_user_model
+    from django.test import override_settings
+    from django.urls import clear_url_caches
+    from django.views.defaults import permission_denied
+
+    request = rf.get("/admin/somewhere/")
+    request.tenant = Tenant.objects.get(schema_name="public")
+    request.user = get_user_model()(username="platform-helper", is_staff=True)
+    request.LANGUAGE_CODE = "en"  # as tenants.middleware sets it
+    with override_settings(ROOT_URLCONF="config.urls_public"):
+        clear_url_caches()
+        try:
+            response = permission_denied(request, PermissionError("no"))
+        finally:
+            clear_url_caches()
+    page = response.content.decode()
+    assert response.status_code == 403 and 'id="refused"' in page
+    assert 'class="main-nav"' not in page and "/logout/" not in page
