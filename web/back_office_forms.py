@@ -86,45 +86,41 @@ class StatementForm(PeriodForm):
                  ("1", gettext_lazy("Consolidated, a subtotal per subsidiary"))])
 
 
-class StatementBatchForm(TokenForm, PeriodForm):
+class ScopeFields(forms.Form):
+    """Branch, salesperson and group to narrow a batch or a report to, each "All" first;
+    `choices` are the user's visible ones (branches, owners, groups)."""
     branch = forms.ChoiceField(label=gettext_lazy("Branch"), required=False)
     owner = forms.ChoiceField(label=gettext_lazy("Salesperson"), required=False)
     group = forms.ChoiceField(label=gettext_lazy("Customer group"), required=False)
+    SCOPES = ("branch", "owner", "group")
+
+    def __init__(self, *args, choices: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        every = [("", _("All"))]
+        self.fields["branch"].choices = every + choices["branches"]
+        self.fields["owner"].choices = every + choices["owners"]
+        self.fields["group"].choices = every + choices["groups"]
+
+
+class StatementBatchForm(TokenForm, PeriodForm, ScopeFields):
     nonzero_only = forms.BooleanField(
         label=gettext_lazy("Only customers with activity or a balance"), required=False)
 
-    def __init__(self, *args, choices: dict, **kwargs):
-        super().__init__(*args, **kwargs)
-        every = [("", _("All"))]
-        self.fields["branch"].choices = every + choices["branches"]
-        self.fields["owner"].choices = every + choices["owners"]
-        self.fields["group"].choices = every + choices["groups"]
-
     def filters(self) -> dict:
         data = self.cleaned_data
-        found = {name: int(data[name]) for name in ("branch", "owner", "group") if data.get(name)}
+        found = {name: int(data[name]) for name in self.SCOPES if data.get(name)}
         return {**found, "nonzero_only": bool(data.get("nonzero_only"))}
 
 
-class AgingForm(forms.Form):
+class AgingForm(ScopeFields):
     by = forms.ChoiceField(label=gettext_lazy("One row per"), widget=forms.RadioSelect,
                            required=False, choices=[("branch", gettext_lazy("Branch")),
                                                     ("owner", gettext_lazy("Salesperson"))])
-    branch = forms.ChoiceField(label=gettext_lazy("Branch"), required=False)
-    owner = forms.ChoiceField(label=gettext_lazy("Salesperson"), required=False)
-    group = forms.ChoiceField(label=gettext_lazy("Customer group"), required=False)
-
-    def __init__(self, *args, choices: dict, **kwargs):
-        super().__init__(*args, **kwargs)
-        every = [("", _("All"))]
-        self.fields["branch"].choices = every + choices["branches"]
-        self.fields["owner"].choices = every + choices["owners"]
-        self.fields["group"].choices = every + choices["groups"]
 
     def selector_filters(self) -> dict:
         data = self.cleaned_data
         return {f"{name}_id": int(data[name]) if data.get(name) else None
-                for name in ("branch", "owner", "group")}
+                for name in self.SCOPES}
 
 
 class DailyReportForm(forms.Form):
