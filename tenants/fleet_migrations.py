@@ -2,8 +2,10 @@
 
 Order: the public schema, then the template (and its cached DDL, tenants.schema_builder),
 then a few canaries one at a time (pool members first: no customer waits on them), then
-the rest in parallel in a bounded pool of fresh (spawned) processes. Only schemas with a
-migration to apply are visited (tenants.migration_executor).
+the rest in parallel in a bounded pool of fresh (spawned) processes. The canaries run in
+the command's own process while the pool's workers start, and the command goes on with
+the queue until the first worker is ready, so no one waits on a worker's start-up. Only
+schemas with a migration to apply are visited (tenants.migration_executor).
 
 A run is a row in public (`TenantMigrationRun`), keyed by the migrations on disk and the
 schemas asked for; each tenant's part is a `TenantMigration` row that the worker process
@@ -20,6 +22,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 
@@ -29,13 +32,14 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
-from tenants.fleet_worker import tenant_migrate_one, worker_init
+from tenants.fleet_worker import tenant_migrate_one, worker_init, worker_ready
 from tenants.migration_executor import (
     migrations_on_disk,
     schemas_missing,
     schemas_with_pending_migrations,
 )
 from tenants.models import Tenant, TenantMigration, TenantMigrationRun
+from tenants.schema_migrate import post_migrate_gate_install
 
 SCRATCH_MIGRATION_APP = "bench.scratch_migration"
 
@@ -114,6 +118,22 @@ class _Progress:
 
 def _stop_on_signal(signum, _frame):
     raise Interrupted(signal.Signals(signum).name)
+
+
+@contextmanager
+def _signals_deferred():
+    """A stop signal during a canary (migrated in this process) waits for its schema to
+    finish, as a worker's does, then stops the run."""
+    received = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: received.append(signum))
+                for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if received:
+        raise Interrupted(signal.Signals(received[0]).name)
 
 
 def tenants_migrate(*, jobs: int, canaries: int, schemas: list[str] | None,
@@ -196,16 +216,24 @@ def _fan_out(run_id: int, pending: list[str], *, jobs: int, canaries: int,
     pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn"),
                                initializer=worker_init)
     try:
+        # The workers start (Django's set-up, about a second each) while this process
+        # migrates the canaries one at a time, then goes on with the queue itself until a
+        # worker is ready: nobody waits for a worker's start-up.
+        warming = [pool.submit(worker_ready) for _ in range(min(max(1, jobs), len(rest)))]
+        post_migrate_gate_install()
         for schema in first:
             write(f"[migrate_tenants] canary {schema}")
-            _record(pool.submit(tenant_migrate_one, run_id, schema).result(), report)
+            _migrate_here(run_id, schema, report)
             progress.update(report, force=True)
             if report.failed:
                 report.stopped_by_canary = True
                 write("[migrate_tenants] a canary failed; the other schemas were not touched")
                 return
-        # Bounded hand-out: a stop leaves the rest pending, not queued in the pool.
         queue = list(reversed(rest))
+        while queue and not any(future.done() for future in warming):
+            _migrate_here(run_id, queue.pop(), report)
+            progress.update(report)
+        # Bounded hand-out: a stop leaves the rest pending, not queued in the pool.
         running = {}
         while queue or running:
             while queue and len(running) < 2 * max(1, jobs):
@@ -224,6 +252,11 @@ def _fan_out(run_id: int, pending: list[str], *, jobs: int, canaries: int,
             progress.update(report)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _migrate_here(run_id: int, schema: str, report: FleetReport) -> None:
+    with _signals_deferred():
+        _record(tenant_migrate_one(run_id, schema), report)
 
 
 def _record(result: tuple[str, str], report: FleetReport) -> None:

@@ -1,6 +1,8 @@
 """The worker side of migrate_tenants (tenants.fleet_migrations), in spawned processes:
 importable before Django is set up, so nothing here imports models at module level."""
 
+import atexit
+import gc
 import io
 import signal
 import time
@@ -18,6 +20,24 @@ def worker_init() -> None:
     from tenants.schema_migrate import post_migrate_gate_install
 
     post_migrate_gate_install()
+    atexit.register(exit_quickly)
+
+
+def exit_quickly() -> None:
+    """At exit: close the database connections, then leave every object still alive to
+    the operating system instead of the interpreter's last garbage collection (≈ 0.3 s
+    with Django and the migration graph loaded; paid by each worker and the command)."""
+    from django.db import connections
+
+    connections.close_all()
+    gc.freeze()
+
+
+def worker_ready() -> int:
+    """Handed to each worker when the pool opens, so that all of them start at once."""
+    import os
+
+    return os.getpid()
 
 
 def tenant_migrate_one(run_id: int, schema: str) -> tuple[str, str]:

@@ -150,6 +150,9 @@ def test_an_interrupted_run_resumes_where_it_stopped(fleet, tmp_path):
     first = {row.schema_name: row.finished_at for row in
              TenantMigration.objects.filter(schema_name__in=schemas, state="done")}
     assert 1 <= len(first) < len(schemas)
+    # The schema being migrated when the signal came (by a worker or, while the worker
+    # started, by the command itself) was finished, not left half-way.
+    assert "running" not in _states(schemas).values()
     run = TenantMigrationRun.objects.get(tenants__schema_name=schemas[0])
     assert run.state == TenantMigrationRun.State.INTERRUPTED
 
