@@ -105,6 +105,9 @@ def daily_report_shown(*, user: User, branch_id: int | None = None,
     report["receipts"] = [{"method": method, "method_label": labels.get(method, method),
                            "amount": amount}
                           for method, amount in report["receipts_by_method"].items()]
+    report["paid_out"] = [{"method": method, "method_label": labels.get(method, method),
+                           "amount": amount}
+                          for method, amount in report["paid_out_by_method"].items()]
     report["branch_name"] = Branch.objects.get(pk=report["branch"]).name
     return report
 

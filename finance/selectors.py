@@ -330,11 +330,12 @@ def daily_report_get(*, user: User, branch_id: int | None = None,
 
 
 def daily_report(*, branch: Branch, day: datetime.date) -> dict:
-    """營業日報 for one branch and day: sales, receipts by method, new and collected
-    receivable, prepaid moved in and out. Every figure is what moved that day, as the
-    ledger has it: a document counts on the day it was made and counts back on the day it
-    was cancelled (a same-day cancel nets to zero; a closed day never changes). Sales and
-    counter payments come from the orders, so walk-ins (no ledger) count too."""
+    """營業日報 for one branch and day: sales, receipts by method, refunds paid out by
+    method, new and collected receivable, prepaid moved in and out. Every figure is what
+    moved that day, as the ledger has it: a document counts on the day it was made and
+    counts back on the day it was cancelled (a same-day cancel nets to zero; a closed day
+    never changes). Sales and counter payments come from the orders, so walk-ins (no
+    ledger) count too."""
     orders = Order.objects.filter(branch=branch)
     approved = orders.filter(approved_at__date=day)
     unapproved = orders.filter(approved_at__isnull=False, status=Order.Status.CANCELLED,
@@ -343,6 +344,9 @@ def daily_report(*, branch: Branch, day: datetime.date) -> dict:
     for _day, _branch, method, amount in receipt_movements(branch_ids=[branch.pk],
                                                             first=day, last=day):
         receipts[method] += amount
+    paid_out: dict[str, Decimal] = defaultdict(Decimal)
+    for method, amount in refund_movements(branch=branch, day=day):
+        paid_out[method] += amount
     entries = LedgerEntry.objects.filter(branch=branch, created_at__date=day)
     Kind = LedgerEntry.Kind
 
@@ -364,6 +368,8 @@ def daily_report(*, branch: Branch, day: datetime.date) -> dict:
         "sales": orders_total(approved) - orders_total(unapproved),
         "receipts_by_method": {method: amount for method, amount in sorted(receipts.items())
                                if amount},
+        "paid_out_by_method": {method: amount for method, amount in sorted(paid_out.items())
+                               if amount},
         "receivable_new": total(Q(book=Book.RECEIVABLE)
                                 & posted_or_reversed(Q(kind=Kind.ORDER))),
         "receivable_collected": -total(Q(book=Book.RECEIVABLE)
@@ -371,6 +377,20 @@ def daily_report(*, branch: Branch, day: datetime.date) -> dict:
         "prepaid_in": total(Q(book=Book.PREPAID) & posted_or_reversed(Q(amount__gt=0))),
         "prepaid_out": -total(Q(book=Book.PREPAID) & posted_or_reversed(Q(amount__lt=0))),
     }
+
+
+def refund_movements(*, branch: Branch, day: datetime.date):
+    """(method, signed amount) of the money paid back to customers at `branch` on `day`:
+    refund vouchers (PC) of prepaid balances and of cancelled orders' receipts, on their
+    day, each counted back on the day it was cancelled."""
+    refunds = Voucher.objects.filter(branch=branch, type=Voucher.Type.PAYMENT,
+                                     purpose=Voucher.Purpose.REFUND)
+    for documents, sign in ((refunds.filter(created_at__date=day), 1),
+                            (refunds.filter(status=Voucher.Status.CANCELLED,
+                                            cancelled_at__date=day), -1)):
+        for method, amount in (documents.values_list("method").annotate(s=Sum("amount"))
+                               .order_by()):
+            yield method, sign * amount
 
 
 def receipt_movements(*, branch_ids, first: datetime.date, last: datetime.date):

@@ -488,8 +488,8 @@ class DailyReportView(APIView):
         money_keys = ("sales", "receivable_new", "receivable_collected", "prepaid_in",
                       "prepaid_out")
         return Response({**report, **{k: s._amount_text(report[k]) for k in money_keys},
-                         "receipts_by_method": {m: s._amount_text(a) for m, a in
-                                                report["receipts_by_method"].items()}})
+                         **{key: {m: s._amount_text(a) for m, a in report[key].items()}
+                            for key in ("receipts_by_method", "paid_out_by_method")}})
 
 
 class FinanceSettingsView(APIView):

@@ -165,6 +165,32 @@ def test_daily_report_figures_equal_the_ledger_with_cancelled_documents(acme_sch
     assert (report["orders"], report["orders_cancelled"]) == (1, 1)
 
 
+def test_daily_report_shows_the_refunds_paid_out_by_method(acme_schema):
+    """Money paid back at the counter (PC vouchers: prepaid refunds, refunds of cancelled
+    orders' receipts) is a figure of its own, counted back when the refund is cancelled."""
+    from finance.orders import order_cancel
+    from finance.selectors import daily_report
+    from finance.vouchers import payment_record, prepaid_refund, prepaid_topup, voucher_cancel
+
+    owner = user("owner@acme.test")
+    main = Branch.objects.get(code="MAIN")
+    customer = customer_make(branch=main, prepaid_allowed=True)
+    prepaid_topup(customer=customer, amount=Decimal("90000"), method="cash", actor=owner)
+    prepaid_refund(customer=customer, amount=Decimal("20000"), method="cash", actor=owner)
+    undone = prepaid_refund(customer=customer, amount=Decimal("5000"), method="transfer",
+                            actor=owner)
+    voucher_cancel(voucher=undone, actor=owner)
+    buyer = customer_make(branch=main)
+    order = order_create(actor=owner, customer=buyer, lines=lines(product_make("40000")),
+                         approve=True)
+    payment_record(customer=buyer, amount=Decimal("40000"), method="card", actor=owner)
+    order_cancel(order=order, actor=owner, reason="returned", refund_method="card")
+
+    report = daily_report(branch=main, day=timezone.localdate())
+    assert report["paid_out_by_method"] == {"card": Decimal("40000"), "cash": Decimal("20000")}
+    assert report["receipts_by_method"] == {"card": Decimal("40000"), "cash": Decimal("90000")}
+
+
 def test_aging_by_owner_holds_only_customers_the_user_sees(shop):
     """Issue 9 (access #2): by owner, the other branch's customers stayed in the sums."""
     from crm.models import Customer

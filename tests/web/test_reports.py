@@ -98,10 +98,18 @@ def test_bad_aging_input_is_a_422_naming_the_field(debts, owner, query, field, m
 
 
 def test_the_daily_report_of_a_branch_and_day(debts, owner, acme):
+    from finance.vouchers import prepaid_refund, prepaid_topup
+
     b2 = debts["b2"]
+    saver = customer_make(name="Khách Trả Trước", branch=b2, prepaid_allowed=True)
+    prepaid_topup(customer=saver, amount=Decimal("15000"), method="cash", actor=debts["owner"],
+                  branch=b2)
+    prepaid_refund(customer=saver, amount=Decimal("12000"), method="cash", branch=b2,
+                   actor=debts["owner"])
     html = owner.get(f"/reports/daily?branch={b2.pk}").content.decode()
     assert "Daily report of Branch two" in html
     assert "Received: Card" in html and "40,000 ₫" in html
+    assert re.search(r"Refunded: Cash</th><td class=\"num\">12,000 ₫<", html)
     assert re.search(r'id="daily-collected">40,000 ₫<', html)
     day = (tenant_today() - datetime.timedelta(days=1)).isoformat()
     quiet = owner.get(f"/reports/daily?branch={b2.pk}&day={day}").content.decode()
