@@ -1,7 +1,9 @@
+import zoneinfo
+
 from django.conf import settings
 from django.http import HttpResponseForbidden, JsonResponse
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -55,3 +57,23 @@ class TenantLocaleMiddleware:
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         translation.deactivate()
         return response
+
+
+class TenantTimezoneMiddleware:
+    """A tenant's requests count days in the tenant's time zone: "today", a report's day,
+    a date filter (`created_at__date`) mean the shop's day, not the server's (UTC)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        tenant = getattr(request, "tenant", None)
+        name = getattr(tenant, "timezone", None) if isinstance(tenant, Tenant) else None
+        if not name or tenant.schema_name == "public":
+            return self.get_response(request)
+        try:
+            zone = zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return self.get_response(request)
+        with timezone.override(zone):
+            return self.get_response(request)

@@ -356,3 +356,32 @@ def test_out_of_range_and_unknown_input_is_a_400_naming_the_field(acme, shop, ex
 def test_malformed_list_parameters_are_a_4xx(acme, path):
     response = api_client(acme, "owner@acme.test").get(path)
     assert 400 <= response.status_code < 500, (path, response.status_code, response.content)
+
+
+def test_the_daily_report_counts_the_shops_day_not_the_servers(acme, shop):
+    """The API answers in the tenant's time zone (tenants.middleware): with the shop on a
+    zone whose date differs from UTC's right now, a payment made now is on the shop's
+    today."""
+    import datetime
+    import zoneinfo
+
+    from tenants.models import Tenant
+
+    now = datetime.datetime.now(datetime.UTC)
+    zone = next(name for name in ("Etc/GMT-14", "Etc/GMT+12")
+                if now.astimezone(zoneinfo.ZoneInfo(name)).date() != now.date())
+    shop_today = now.astimezone(zoneinfo.ZoneInfo(zone)).date()
+    before = acme.timezone
+    Tenant.objects.filter(pk=acme.pk).update(timezone=zone)
+    try:
+        owner = api_client(acme, "owner@acme.test")
+        paid = owner.post(f"/api/v1/customers/{shop['shared'].pk}/prepaid/topup",
+                          {"amount": "7000", "method": "transfer"}, format="json")
+        assert paid.status_code == 201, paid.json()
+        report = owner.get("/api/v1/reports/daily").json()
+        assert report["day"] == shop_today.isoformat()
+        assert report["receipts_by_method"].get("transfer") == "7000"
+        asked = owner.get(f"/api/v1/reports/daily?day={shop_today.isoformat()}").json()
+        assert asked["receipts_by_method"].get("transfer") == "7000"
+    finally:
+        Tenant.objects.filter(pk=acme.pk).update(timezone=before)
