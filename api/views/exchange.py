@@ -110,8 +110,8 @@ class ImportTemplateView(APIView):
 
     @extend_schema(responses={(200, XLSX): bytes})
     def get(self, request):
-        lang = lang_or_default(request.query_params.get("lang")
-                               or tenant_current().locale)
+        # The request's language (?lang=, Accept-Language, else the tenant's), as imports.
+        lang = lang_or_default(request.query_params.get("lang"))
         content = template_build(lang=lang, region=tenant_current().region)
         response = HttpResponse(content, content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="customers-template-{lang}.xlsx"'
@@ -174,8 +174,7 @@ class ExportCustomersView(APIView):
     def post(self, request):
         serializer = ExportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        lang = lang_or_default(serializer.validated_data.get("lang")
-                               or tenant_current().locale)
+        lang = lang_or_default(serializer.validated_data.get("lang"))
         # Stored as JSON; odd values (numbers, nested lists) make the job fail, not the request.
         filters = json.loads(json.dumps(serializer.validated_data["filters"], default=str))
         job = export_job_create(user=request.user, filters=filters, lang=lang)

@@ -118,6 +118,11 @@ def test_export_follows_the_list_filters_and_the_users_visibility(acme):
     codes = {r[0] for r in sheet[1:]}
     assert "TK830001" in codes and "TK830002" not in codes
     assert sheet[0][0] == "Mã khách hàng"  # the tenant's language by default
+    owner.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # else the request's, as imports
+    _job, content = _export(owner, acme, filters={"role": "agent"})
+    sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content)) \
+        .get_sheet_by_name("Customers").to_python()
+    assert sheet[0][0] == "Code"
 
 
 def test_export_jobs_and_files_stay_in_their_tenant_and_with_their_user(acme, globex):
