@@ -142,6 +142,10 @@ class StatementBatchChunk(models.Model):
     # One row per customer for the summary workbook: code, name, amounts as strings.
     summary = models.JSONField(default=list)
     emailed = models.BooleanField(default=False)
+    # When a worker last took the chunk: a chunk started and not done is being worked on
+    # (its worker heartbeats); one never started waits in the queue (exchange.services
+    # jobs_sweep_schema tells the two apart).
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

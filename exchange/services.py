@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
@@ -15,7 +16,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from exchange import files
 from exchange.columns import lang_or_default
 from exchange.exceptions import JobNotFinished
-from exchange.models import ExportJob, ImportJob, StatementBatchJob
+from exchange.models import ExportJob, ImportJob, StatementBatchChunk, StatementBatchJob
 from exchange.reading import BadFile, problem
 from exchange.reporting import Heartbeat
 from tenants.current import tenant_current
@@ -163,9 +164,17 @@ def jobs_sweep_schema(*, now=None) -> int:
         silent = [problem("worker_lost", _(
             "No worker has worked on this statement batch for %(seconds)d seconds, so it "
             "was stopped. Run it again.") % {"seconds": settings.EXCHANGE_HEARTBEAT_TIMEOUT})]
-        swept += StatementBatchJob.objects.filter(
-            status__in=StatementBatchJob.RUNNING, heartbeat_at__lt=stale).update(
+        # A batch whose worker went silent on a chunk is lost; one whose chunks all wait
+        # in the queue (the workers busy with other jobs) only when none was taken for as
+        # long as a queued job may wait.
+        working = StatementBatchChunk.objects.filter(job=OuterRef("pk"), done=False,
+                                                     started_at__isnull=False)
+        silent_batches = StatementBatchJob.objects.filter(
+            status__in=StatementBatchJob.RUNNING, heartbeat_at__lt=stale)
+        swept += silent_batches.filter(Exists(working)).update(
             status="failed", errors=silent, finished_at=now)
+        swept += silent_batches.filter(heartbeat_at__lt=unclaimed).exclude(
+            Exists(working)).update(status="failed", errors=never_started, finished_at=now)
         swept += StatementBatchJob.objects.filter(status="queued", created_at__lt=unclaimed) \
             .update(status="failed", errors=never_started, finished_at=now)
     for job in ImportJob.objects.filter(expires_at__lt=now).exclude(upload_path=""):

@@ -8,8 +8,9 @@ redelivered chunk overwrites rather than duplicates) and then, in one transactio
 the chunk done and counts it into the job; the chunk that completes the job sends
 `assemble`, which writes the zip. With acks_late a chunk whose worker died is delivered
 again and only that chunk is rendered again: finished chunks are never redone. A batch
-whose workers all stay silent past the heartbeat timeout is failed by the sweeper
-(exchange.services.jobs_sweep_schema); a failed batch can be run again.
+whose worker goes silent on a chunk past the heartbeat timeout is failed by the sweeper
+(exchange.services.jobs_sweep_schema); one whose chunks only wait in the queue, behind
+other jobs, waits as long as a queued job may. A failed batch can be run again.
 """
 
 from __future__ import annotations
@@ -260,6 +261,10 @@ def statement_batch_chunk(*, job_id: int, index: int, render=None) -> None:
         return
     chunk = StatementBatchChunk.objects.get(job=job, index=index)
     if not chunk.done:
+        now = timezone.now()
+        StatementBatchChunk.objects.filter(pk=chunk.pk).update(started_at=now)
+        StatementBatchJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
+            heartbeat_at=now)
         # Customers the creator may see now (rights taken away mid-batch count).
         customers = list(customer_visible(job.created_by)
                          .filter(pk__in=chunk.customer_ids).order_by("code"))

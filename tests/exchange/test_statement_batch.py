@@ -216,6 +216,9 @@ def test_a_silent_batch_is_failed_by_the_sweeper_with_a_reason_then_rerun(
         connection.tenant = acme
         batch.statement_batch_plan(job_id=job_id)
         batch.statement_batch_chunk(job_id=job_id, index=0)
+        # A worker takes chunk 1 (as statement_batch_chunk marks it) and dies on it.
+        StatementBatchChunk.objects.filter(job_id=job_id, index=1).update(
+            started_at=timezone.now())
     assert acme_owner.post(f"/api/v1/statements/batch/{job_id}/rerun").status_code == 409
     later = timezone.now() + timedelta(seconds=settings.EXCHANGE_HEARTBEAT_TIMEOUT + 1)
     assert jobs_sweep(now=later - timedelta(seconds=2)) == 0  # still within the timeout
@@ -240,6 +243,25 @@ def test_a_silent_batch_is_failed_by_the_sweeper_with_a_reason_then_rerun(
     assert rerun["status"] == "done" and rerun["rerun_of"] == job_id
     assert rerun["period"] == job["period"] and rerun["filters"] == job["filters"]
     assert len(zip_of(acme_owner, rerun).namelist()) == 4
+
+
+def test_a_batch_whose_chunks_wait_for_busy_workers_is_not_called_lost(
+        acme, acme_owner, small_chunks):
+    """Chunks queued behind other jobs send no heartbeat: the batch waits as a queued job
+    may (EXCHANGE_QUEUED_TIMEOUT), then fails as not picked up, not as a lost worker."""
+    with schema_context(acme.schema_name):
+        group, _made = customers_with_activity(acme)
+    job_id = _post(acme_owner, acme, group=group.pk).json()["id"]
+    with schema_context(acme.schema_name):
+        connection.tenant = acme
+        batch.statement_batch_plan(job_id=job_id)
+        batch.statement_batch_chunk(job_id=job_id, index=0)  # chunk 1 waits in the queue
+    now = timezone.now()
+    assert jobs_sweep(now=now + timedelta(seconds=settings.EXCHANGE_HEARTBEAT_TIMEOUT + 1)) == 0
+    assert _job(acme_owner, job_id)["status"] == "running"
+    assert jobs_sweep(now=now + timedelta(seconds=settings.EXCHANGE_QUEUED_TIMEOUT + 1)) >= 1
+    job = _job(acme_owner, job_id)
+    assert job["status"] == "failed" and job["errors"][0]["code"] == "not_picked_up"
 
 
 def test_the_sweeper_translates_the_reason_and_deletes_expired_files(acme, acme_owner):
