@@ -243,6 +243,7 @@ def _timed(user, filters: dict, ordering: str, seq: bool) -> tuple[float, list[i
 
 def _plan(user, filters: dict, ordering: str) -> str:
     """How customer_rows reads this page (its own decision, replayed)."""
+    from crm.name_buckets import name_bucket_ids
     from crm.selectors import (
         _UNIQUE_KEYS,
         _planner_settings,
@@ -257,6 +258,10 @@ def _plan(user, filters: dict, ordering: str) -> str:
         return _explain(base.order_by(*order)[:21])
     walk_order = order[:1] if order[0].lstrip("-") in _UNIQUE_KEYS else order
     if not getattr(search, "selective", False):
+        grams = getattr(search, "grams", [])
+        if order[0].lstrip("-") == "name_key" and grams and name_bucket_ids(
+                base, search, grams=grams, descending=order[0][0] == "-", limit=21) is not None:
+            return f"name buckets ({len(grams)} grams), index-only walk of the listed ranges"
         budget = _walk_budget(base, search, order=walk_order, limit=21)
         if budget != 0 and len(_walk_ids(base, search, order=walk_order, limit=21,
                                           rows=budget)) == 21:
