@@ -17,6 +17,7 @@ refresh runs after commit on the worker (`name_buckets_refresh_soon`).
 
 import re
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
@@ -51,11 +52,26 @@ def name_buckets_refresh() -> int:
         return cursor.fetchone()[0]
 
 
-def name_buckets_refresh_soon() -> None:
-    """Refresh the buckets on the worker once the current transaction commits."""
+# Single-customer writes ask for a refresh at most once in this many seconds (the cache
+# key carries the tenant, django_tenants.cache.make_key); their dirty ranges cost a search
+# one range each meanwhile.
+REFRESH_DEBOUNCE_SECONDS = 30
+
+
+def name_buckets_refresh_soon(*, debounce: bool = True) -> None:
+    """Refresh the buckets on the worker once the current transaction commits; with
+    `debounce`, only when no refresh was asked for in the last REFRESH_DEBOUNCE_SECONDS
+    (the one asked for then runs after this commit and takes this write along, or the next
+    write's asks again)."""
     from crm.tasks import name_buckets_refresh_task
 
-    transaction.on_commit(name_buckets_refresh_task.delay)
+    def send():
+        if not debounce:
+            name_buckets_refresh_task.delay()
+        elif cache.add("crm:name_buckets_refresh", 1, timeout=REFRESH_DEBOUNCE_SECONDS):
+            name_buckets_refresh_task.apply_async(countdown=REFRESH_DEBOUNCE_SECONDS)
+
+    transaction.on_commit(send)
 
 
 _CANDIDATES = """
