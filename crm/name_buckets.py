@@ -78,9 +78,10 @@ _CANDIDATES = """
     SELECT b.lo, b.hi FROM (
         SELECT first_key AS lo, lead(first_key) OVER (ORDER BY first_key) AS hi
         FROM crm_customernamebucket) b
-    WHERE b.lo IN (SELECT first_key FROM crm_customernamebucket WHERE grams @> %s::text[])
-       OR EXISTS (SELECT FROM crm_customernamedirty d
-                  WHERE (b.hi IS NULL OR d.low < b.hi) AND (d.high IS NULL OR d.high >= b.lo))
+    WHERE (b.lo IN (SELECT first_key FROM crm_customernamebucket WHERE grams @> %s::text[])
+           OR EXISTS (SELECT FROM crm_customernamedirty d
+                      WHERE (b.hi IS NULL OR d.low < b.hi)
+                      AND (d.high IS NULL OR d.high >= b.lo)))
 """
 
 
@@ -90,12 +91,19 @@ def name_bucket_ids(qs: QuerySet[Customer], search: Q, *, grams: list[str], desc
     when asked): exactly `qs.filter(search).order_by("name_key")[:limit]`'s, read from the
     listed ranges only. None when more than WALK_MAX_BUCKETS ranges are listed and the
     first of them do not fill the page (the answer may lie further)."""
+    if qs.query.is_empty():  # qs.none(): a user who may see no customer
+        return []
     direction = "DESC" if descending else "ASC"
     key = '"crm_customer"."name_key"'
     inner = qs.filter(search).order_by(f"{'-' if descending else ''}name_key")
     bounded = inner.extra(where=[f"{key} >= r.lo", f"{key} < r.hi"])
     open_end = inner.extra(where=[f"{key} >= r.lo", "r.hi IS NULL"])
-    parts, params = [], [grams, WALK_MAX_BUCKETS + 1, WALK_MAX_BUCKETS]
+    # Ranges wholly before the first row of `qs` in this order (a keyset page's earlier
+    # pages, say) hold none of its rows: they are not listed.
+    start_sql, start_params = qs.order_by(inner.query.order_by[0]).values("name_key")[:1] \
+        .query.sql_with_params()
+    start = f"b.lo <= ({start_sql})" if descending else f"(b.hi IS NULL OR b.hi > ({start_sql}))"
+    parts, params = [], [grams, *start_params, WALK_MAX_BUCKETS + 1, WALK_MAX_BUCKETS]
     for part in (bounded, open_end):
         sql, own = part.values("id", "name_key")[:limit].query.sql_with_params()
         parts.append(f"({sql})")
@@ -103,7 +111,8 @@ def name_bucket_ids(qs: QuerySet[Customer], search: Q, *, grams: list[str], desc
     # The ranges are disjoint and in order, so (range, key) is the name order; sorted by
     # range, the planner sorts one range at a time and stops when the page is full.
     # Ranges and rows are read in one statement: one snapshot.
-    sql = (f"WITH listed AS MATERIALIZED ({_CANDIDATES} ORDER BY b.lo {direction} LIMIT %s)"
+    sql = (f"WITH listed AS MATERIALIZED ({_CANDIDATES} AND {start}"
+           f" ORDER BY b.lo {direction} LIMIT %s)"
            " SELECT ARRAY(SELECT w.id FROM"
            f" (SELECT lo, hi FROM listed ORDER BY lo {direction} LIMIT %s) r"
            f" CROSS JOIN LATERAL ({' UNION ALL '.join(parts)}) w"
