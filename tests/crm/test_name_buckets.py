@@ -1,8 +1,10 @@
 """crm.name_buckets: the name-order search walks only the ranges that can hold a match,
 and gives exactly the plain filter + sort's page, whatever was written since a refresh."""
 
+import threading
+
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -207,3 +209,43 @@ def test_any_writes_and_refreshes_keep_the_walk_equal_to_filter_and_sort(
             for descending in (False, True):
                 assert walked(qs, term, descending) == plain(qs, term, descending)
         transaction.set_rollback(True)
+
+
+def test_a_refresh_during_an_open_write_leaves_it_listed(committed_tenant, monkeypatch):
+    """A writer's customer and its dirty range commit together: a refresh that runs while
+    the write is open sees neither, so it keeps the range listed after the commit."""
+    monkeypatch.setattr(name_buckets, "BUCKET_ROWS", 4)
+    connection.set_tenant(committed_tenant)
+    raw_insert(MIXED)
+    name_buckets_refresh()
+    inserted, refreshed = threading.Event(), threading.Event()
+    failures = []
+
+    def write():
+        try:
+            connection.set_tenant(committed_tenant)
+            with transaction.atomic():
+                raw_insert(["Bùi Nguyễn Mới"])  # in a bucket without "nguyen" so far
+                inserted.set()
+                assert refreshed.wait(30)
+        except Exception as exc:  # noqa: BLE001 - reported by the main thread
+            failures.append(exc)
+        finally:
+            inserted.set()
+            connections.close_all()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert inserted.wait(30)
+    name_buckets_refresh()
+    refreshed.set()
+    writer.join()
+    assert not failures
+    added = Customer.objects.get(name="Bùi Nguyễn Mới")
+    assert CustomerNameDirty.objects.filter(low=added.name_key).exists()
+    assert added.id in walked(Customer.objects.all(), "nguyen", False)
+    assert_exact()
+    name_buckets_refresh()
+    assert not CustomerNameDirty.objects.exists()
+    assert added.id in walked(Customer.objects.all(), "nguyen", False)
+    assert_exact()
