@@ -105,6 +105,7 @@ def _rows(count: int, branch_ids: list[int], owner_ids: list[int], rng: random.R
 
 def _load(count: int, rng: random.Random, stdout) -> None:
     from crm.models import Branch
+    from crm.name_buckets import name_buckets_refresh
     from crm.roles import SALESPERSON
     from crm.staff import branch_create, staff_create
 
@@ -141,8 +142,13 @@ def _load(count: int, rng: random.Random, stdout) -> None:
         cursor.execute("VACUUM (ANALYZE) crm_customer")
         indexed = time.perf_counter() - started
         cursor.execute("SELECT setval('crm_customer_code_seq', %s)", [count + 1])
+    # What the worker does after an import's commit (crm.name_buckets).
+    started = time.perf_counter()
+    buckets = name_buckets_refresh()
+    refreshed = time.perf_counter() - started
     stdout.write(f"COPY {count:,} customers: {copied:.1f} s (generated columns included); "
-                 f"secondary indexes + VACUUM ANALYZE: {indexed:.1f} s\n")
+                 f"secondary indexes + VACUUM ANALYZE: {indexed:.1f} s; name buckets "
+                 f"refresh: {refreshed:.1f} s ({buckets:,} buckets)\n")
 
 
 # Who runs a kind: the owner sees everyone; a salesperson sees only her branch's and the
@@ -243,6 +249,7 @@ def _timed(user, filters: dict, ordering: str, seq: bool) -> tuple[float, list[i
 
 def _plan(user, filters: dict, ordering: str) -> str:
     """How customer_rows reads this page (its own decision, replayed)."""
+    from crm.name_buckets import name_bucket_ids
     from crm.selectors import (
         _UNIQUE_KEYS,
         _planner_settings,
@@ -257,6 +264,10 @@ def _plan(user, filters: dict, ordering: str) -> str:
         return _explain(base.order_by(*order)[:21])
     walk_order = order[:1] if order[0].lstrip("-") in _UNIQUE_KEYS else order
     if not getattr(search, "selective", False):
+        grams = getattr(search, "grams", [])
+        if order[0].lstrip("-") == "name_key" and grams and name_bucket_ids(
+                base, search, grams=grams, descending=order[0][0] == "-", limit=21) is not None:
+            return f"name buckets ({len(grams)} grams), index-only walk of the listed ranges"
         budget = _walk_budget(base, search, order=walk_order, limit=21)
         if budget != 0 and len(_walk_ids(base, search, order=walk_order, limit=21,
                                           rows=budget)) == 21:

@@ -290,3 +290,34 @@ class CustomerAudit(models.Model):
 
     def __str__(self):
         return f"{self.customer_code} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class CustomerNameBucket(models.Model):
+    """A contiguous range of the name order (customer_name_key_unique) and the search grams
+    its customers hold: the name-order search walks only the ranges that can hold a match
+    (crm.name_buckets). A bucket runs from its `first_key` to the next bucket's; the first
+    bucket's is '' so that every key has one. `grams` may hold more than the rows do (a
+    renamed or deleted customer's grams stay until the bucket is refreshed), never less
+    once the ranges written since (CustomerNameDirty) are counted in."""
+
+    first_key = models.CharField(max_length=255, primary_key=True)
+    rows = models.IntegerField()
+    grams = ArrayField(models.TextField())
+
+    class Meta:
+        indexes = [GinIndex(fields=["grams"], name="customer_name_bucket_grams")]
+
+    def __str__(self):
+        return f"{self.first_key!r} ({self.rows})"
+
+
+class CustomerNameDirty(models.Model):
+    """Name keys written since their buckets were refreshed (`high` empty: no upper end).
+    Database triggers on crm_customer add them in the writer's own transaction, so a reader
+    that sees a customer sees its range here or its grams in the bucket."""
+
+    low = models.CharField(max_length=255)
+    high = models.CharField(max_length=255, null=True)  # noqa: DJ001 - NULL: no upper end
+
+    def __str__(self):
+        return f"{self.low!r}..{self.high!r}"

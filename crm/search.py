@@ -17,6 +17,7 @@ import phonenumbers
 from django.db import connection
 from django.db.models import Q
 
+from crm.name_buckets import search_grams
 from tenants.current import tenant_current
 
 _CJK = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af"
@@ -96,9 +97,11 @@ def customer_search_filter(term: str, *, region: str | None = None) -> Q:
     condition = text
     alternatives = []
     digits = 0
+    phones: list[str] = []
     if _PHONE_LIKE.match(term):
         digits = len(re.sub(r"\D", "", term))
-        alternatives += [Q(phone_digits__startswith=p) for p in phone_prefixes(term, region)]
+        phones = phone_prefixes(term, region)
+        alternatives += [Q(phone_digits__startswith=p) for p in phones]
     if _CODE_LIKE.match(term):
         alternatives.append(Q(code__startswith=term.upper()))
     for alternative in alternatives:
@@ -111,4 +114,8 @@ def customer_search_filter(term: str, *, region: str | None = None) -> Q:
     # Measured at 1M customers (bench search): these match few rows, so walking the list
     # order first only adds its cost; common words and CJK fragments gain from the walk.
     condition.selective = digits >= 6 or "@" in term or len(folded.split(" ")) >= 3
+    # For the name buckets (crm.name_buckets): the grams every match holds. A phone
+    # alternative matches on phone_digits, which the buckets do not hold; a code prefix
+    # (ASCII, see _CODE_LIKE) is in search_text, folded, so its matches hold the term's grams.
+    condition.grams = [] if phones else search_grams(folded.split(" "), grams)
     return condition

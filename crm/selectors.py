@@ -27,6 +27,7 @@ from crm.models import (
     StaffBranch,
     Terminal,
 )
+from crm.name_buckets import name_bucket_ids
 from crm.normalize import InvalidPhone, name_key, phone_normalize
 from crm.search import customer_search_filter
 from tenants.current import tenant_current
@@ -335,17 +336,26 @@ def customer_rows(qs: QuerySet[Customer], search: Q | None, *, order: list[str],
         # A unique key needs no id tiebreak (the same order), and without it the walk
         # reads its index as it stands instead of re-sorting every key's group of one.
         walk_order = order[:1] if order[0].lstrip("-") in _UNIQUE_KEYS else order
+        grams = getattr(search, "grams", [])
+        if order[0].lstrip("-") == "name_key" and grams:
+            ids = name_bucket_ids(qs, search, grams=grams, descending=order[0][0] == "-",
+                                  limit=limit)
+            if ids is not None:
+                return _annotated_in_order(ids)
         budget = _walk_budget(qs, search, order=walk_order, limit=limit)
         if budget:
             ids = _walk_ids(qs, search, order=walk_order, limit=limit, rows=budget)
             if len(ids) == limit:
-                found = {c.id: c for c in customer_list_annotate(
-                    Customer.objects.filter(id__in=ids))}
-                return [found[i] for i in ids if i in found]
+                return _annotated_in_order(ids)
     # The planner, trusting its estimate, might walk the order's index for the whole
     # table instead of using the search indexes: plain index scans are off for this query.
     with _planner_settings(enable_indexscan="off"):
         return list(customer_list_annotate(qs.filter(search)).order_by(*order)[:limit])
+
+
+def _annotated_in_order(ids: list[int]) -> list[Customer]:
+    found = {c.id: c for c in customer_list_annotate(Customer.objects.filter(id__in=ids))}
+    return [found[i] for i in ids if i in found]
 
 
 def _estimated_rows(qs: QuerySet) -> float:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from crm.codes import customer_codes_next, customer_codes_reserve
 from crm.models import CustomerGroup
+from crm.name_buckets import name_buckets_refresh_soon
 from exchange.planning import Plan
 
 _CUSTOMER_COLUMNS = (
@@ -112,6 +113,9 @@ def plan_write(plan: Plan, *, user_id: int | None, openings_post=None, audit_not
             stage("opening balances")
         if before_commit is not None:
             before_commit(result)
+        # The name buckets take the new and renamed customers after commit, on the worker
+        # (one set-wise refresh), not in this transaction.
+        name_buckets_refresh_soon(debounce=False)
     if stage:
         stage("commit (deferred foreign key checks)")
     return result

@@ -29,6 +29,7 @@ from crm.exceptions import (
 )
 from crm.locks import customer_lock
 from crm.models import Branch, Customer, CustomerAudit, CustomerGroup
+from crm.name_buckets import name_buckets_refresh_soon
 from crm.selectors import (
     customer_can_edit,
     customer_code_conflicts,
@@ -177,6 +178,7 @@ def _save(customer: Customer, *, actor: User | None = None, **kwargs) -> None:
     except IntegrityError:
         _check_unique(customer, actor)
         raise
+    name_buckets_refresh_soon()
 
 
 @transaction.atomic
