@@ -242,7 +242,7 @@ def _timed(user, filters: dict, ordering: str, seq: bool) -> tuple[float, list[i
             qs = base.filter(search) if search is not None else base
             ids = list(qs.order_by(*order).values_list("id", flat=True)[:21])
         else:
-            ids = [c.id for c in customer_rows(base, search, order=order, limit=21)]
+            ids = [c.id for c in customer_rows(base, search, order=order, limit=21, user=user)]
         elapsed = time.perf_counter() - started
     return elapsed, ids
 

@@ -217,13 +217,17 @@ def customer_form_choices(*, user: User) -> dict[str, list[tuple[int, str]]]:
     })
 
 
-def customer_list_annotate(qs: QuerySet[Customer]) -> QuerySet[Customer]:
-    """The list's derived columns: referral count, referrer's phone."""
-    referrals = (Customer.objects.filter(referrer=OuterRef("pk")).order_by()
+def customer_list_annotate(qs: QuerySet[Customer], *, user: User) -> QuerySet[Customer]:
+    """The list's derived columns, from the customers `user` sees only: how many of them
+    this customer referred, and its referrer's phone (none for a referrer they do not
+    see)."""
+    visible = customer_visible(user)
+    referrals = (visible.filter(referrer=OuterRef("pk")).order_by()
                  .values("referrer").annotate(n=Count("id")).values("n"))
-    return (qs.select_related("owner", "group", "home_branch", "referrer")
+    referrer_phone = visible.filter(pk=OuterRef("referrer_id")).values("phone")[:1]
+    return (qs.select_related("owner", "group", "home_branch")
             .annotate(referral_count=Coalesce(Subquery(referrals), Value(0)),
-                      referrer_phone=F("referrer__phone")))
+                      referrer_phone=Subquery(referrer_phone)))
 
 
 def _truthy(value) -> bool | None:
@@ -317,9 +321,9 @@ WALK_ROWS_PER_MATCH = {"name_key": 30}
 
 
 def customer_rows(qs: QuerySet[Customer], search: Q | None, *, order: list[str],
-                  limit: int) -> list[Customer]:
+                  limit: int, user: User) -> list[Customer]:
     """The first `limit` customers of `qs` matching `search`, in `order`, annotated for
-    the list: exactly `qs.filter(search).order_by(*order)[:limit]`, read the cheaper way.
+    the list as `user` sees it (customer_list_annotate): exactly `qs.filter(search).order_by(*order)[:limit]`, read the cheaper way.
 
     Two ways to read a search: walk the order's own (key, id) index, filtering as it goes
     (cheap when matches are common: "nguyen", ~6% of customers, fills a page within a few
@@ -331,7 +335,7 @@ def customer_rows(qs: QuerySet[Customer], search: Q | None, *, order: list[str],
     query's own, in its order, so keyset pages stay exact.
     """
     if search is None:
-        return list(customer_list_annotate(qs).order_by(*order)[:limit])
+        return list(customer_list_annotate(qs, user=user).order_by(*order)[:limit])
     if not getattr(search, "selective", False):
         # A unique key needs no id tiebreak (the same order), and without it the walk
         # reads its index as it stands instead of re-sorting every key's group of one.
@@ -341,20 +345,22 @@ def customer_rows(qs: QuerySet[Customer], search: Q | None, *, order: list[str],
             ids = name_bucket_ids(qs, search, grams=grams, descending=order[0][0] == "-",
                                   limit=limit)
             if ids is not None:
-                return _annotated_in_order(ids)
+                return _annotated_in_order(ids, user=user)
         budget = _walk_budget(qs, search, order=walk_order, limit=limit)
         if budget:
             ids = _walk_ids(qs, search, order=walk_order, limit=limit, rows=budget)
             if len(ids) == limit:
-                return _annotated_in_order(ids)
+                return _annotated_in_order(ids, user=user)
     # The planner, trusting its estimate, might walk the order's index for the whole
     # table instead of using the search indexes: plain index scans are off for this query.
     with _planner_settings(enable_indexscan="off"):
-        return list(customer_list_annotate(qs.filter(search)).order_by(*order)[:limit])
+        return list(customer_list_annotate(qs.filter(search), user=user)
+                    .order_by(*order)[:limit])
 
 
-def _annotated_in_order(ids: list[int]) -> list[Customer]:
-    found = {c.id: c for c in customer_list_annotate(Customer.objects.filter(id__in=ids))}
+def _annotated_in_order(ids: list[int], *, user: User) -> list[Customer]:
+    found = {c.id: c for c in customer_list_annotate(Customer.objects.filter(id__in=ids),
+                                                     user=user)}
     return [found[i] for i in ids if i in found]
 
 
@@ -440,7 +446,7 @@ def customer_get(*, user: User, customer_id) -> Customer:
         pk = int(customer_id)
     except (TypeError, ValueError):
         raise Customer.DoesNotExist from None
-    return customer_list_annotate(customer_visible(user)).get(pk=pk)
+    return customer_list_annotate(customer_visible(user), user=user).get(pk=pk)
 
 
 def customer_audit_list(*, customer: Customer) -> QuerySet[CustomerAudit]:

@@ -144,7 +144,8 @@ class CustomerViewSet(GenericViewSet):
                 _("Invalid filter value.")]}) from None
 
         def fetch(queryset, order, limit):
-            return selectors.customer_rows(queryset, search, order=order, limit=limit)
+            return selectors.customer_rows(queryset, search, order=order, limit=limit,
+                                           user=request.user)
 
         rows, next_url, previous_url = self.pagination.paginate(qs, request, fetch)
         return self.pagination.response(CustomerSerializer(rows, many=True).data, next_url,

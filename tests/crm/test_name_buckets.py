@@ -142,7 +142,7 @@ def test_the_list_reads_name_order_through_the_buckets(in_acme, small_buckets):
     name_buckets_refresh()
     for order in (["name_key", "id"], ["-name_key", "-id"]):
         rows = customer_rows(customer_visible(sales), customer_search_filter("nguyen"),
-                             order=order, limit=21)
+                             order=order, limit=21, user=sales)
         expected = list(customer_visible(sales).filter(customer_search_filter("nguyen"))
                         .order_by(*order).values_list("id", flat=True)[:21])
         assert [c.id for c in rows] == expected
@@ -162,7 +162,7 @@ def test_when_more_ranges_are_listed_than_the_walk_reads_it_says_so(in_acme, sma
     qs = Customer.objects.filter(status=Customer.Status.INACTIVE)
     assert name_bucket_ids(qs, search, grams=search.grams, descending=False, limit=21) is None
     # customer_rows then takes its other paths, with the same answer.
-    rows = customer_rows(qs, search, order=["name_key", "id"], limit=21)
+    rows = customer_rows(qs, search, order=["name_key", "id"], limit=21, user=user("owner"))
     assert rows == []
 
 

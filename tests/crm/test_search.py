@@ -85,7 +85,9 @@ ORDERS = [[f"-{field}", "-id"] if descending else [field, "id"]
 @pytest.mark.parametrize("order", ORDERS)
 def test_every_way_of_reading_a_search_gives_the_plain_querys_page(in_acme, order):
     from crm.selectors import _UNIQUE_KEYS, _walk_ids, customer_rows
+    from tests.crm.factories import user
 
+    owner = user("owner")
     for i in range(25):
         made = customer(name=f"Nguyễn Văn {i:02d}")
         Customer.objects.filter(pk=made.pk).update(receivable_amount=(i % 4) * 100)
@@ -95,7 +97,7 @@ def test_every_way_of_reading_a_search_gives_the_plain_querys_page(in_acme, orde
     for term in ("nguyen", "tran thi 07", "nguyen van 1", "nobody"):
         search = customer_search_filter(term)
         plain = list(qs.filter(search).order_by(*order).values_list("id", flat=True)[:21])
-        rows = customer_rows(qs, search, order=order, limit=21)
+        rows = customer_rows(qs, search, order=order, limit=21, user=owner)
         assert [c.id for c in rows] == plain, term
         assert all(hasattr(c, "referral_count") for c in rows)
         # The walk over every row, and over a window: the matches among its first rows.
@@ -116,5 +118,34 @@ def test_a_search_keeps_the_visibility_rules(in_acme):
     customer(name="Nguyễn Thị another owner", home_branch=branch("MAIN").id)
     for order in (["name_key", "id"], ["-created_at", "-id"]):
         rows = customer_rows(customer_visible(sales), customer_search_filter("nguyen thi"),
-                             order=order, limit=21)
+                             order=order, limit=21, user=sales)
         assert {c.id for c in rows} == mine
+
+
+def test_the_lists_referral_columns_count_only_customers_the_user_sees(in_acme):
+    """A salesperson sees how many of *their visible* customers one referred, and no
+    phone of a referrer they may not see (DESIGN §3: every customer lookup is visible-only)."""
+    from crm.models import Customer
+    from crm.selectors import customer_get, customer_rows, customer_visible
+    from tests.crm.factories import branch, user
+
+    sales, owner = user("sales"), user("owner")
+    main = branch("MAIN").id
+    hidden = customer(name="Người Giới Thiệu Ẩn", owner=owner.id, home_branch=main)
+    mine = customer(name="Người Giới Thiệu Của Tôi", owner=sales.id, home_branch=main)
+    customer(name="Được Giới Thiệu Thấy", owner=sales.id, home_branch=main, referrer=mine.id)
+    customer(name="Được Giới Thiệu Không Thấy", owner=owner.id, home_branch=main,
+             referrer=mine.id)
+    referred = customer(name="Được Người Ẩn Giới Thiệu", owner=sales.id, home_branch=main,
+                        referrer=hidden.id)
+    assert not customer_visible(sales).filter(pk=hidden.pk).exists()
+
+    assert customer_get(user=sales, customer_id=mine.pk).referral_count == 1
+    assert customer_get(user=owner, customer_id=mine.pk).referral_count == 2
+    assert customer_get(user=sales, customer_id=referred.pk).referrer_phone is None
+    assert customer_get(user=owner, customer_id=referred.pk).referrer_phone == hidden.phone
+    rows = customer_rows(customer_visible(sales).filter(pk__in=[mine.pk, referred.pk]), None,
+                         order=["code"], limit=5, user=sales)
+    assert [(c.referral_count, c.referrer_phone) for c in rows] == [(1, None), (0, None)] \
+        if rows[0].pk == mine.pk else [(0, None), (1, None)]
+    assert Customer.objects.get(pk=referred.pk).referrer_id == hidden.pk  # the data stays

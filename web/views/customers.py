@@ -91,7 +91,8 @@ def customer_list(request):
         qs, search, invalid = Customer.objects.none(), None, True
 
     def fetch(queryset, order, limit):
-        return crm_selectors.customer_rows(queryset, search, order=order, limit=limit)
+        return crm_selectors.customer_rows(queryset, search, order=order, limit=limit,
+                                               user=request.user)
 
     rows, next_cursor = keyset_page(
         qs,

@@ -313,7 +313,7 @@ def sale_customers(request):
         qs, search = crm_selectors.customer_list_parts(
             user=request.user, filters={"search": term, "status": Customer.Status.ACTIVE})
         found = crm_selectors.customer_rows(qs, search, order=["-created_at", "-id"],
-                                            limit=PICKER_SIZE)
+                                            limit=PICKER_SIZE, user=request.user)
     return render(request, "web/sale.html#picker_results", {"found": found, "term": term})
 
 
