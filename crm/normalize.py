@@ -26,7 +26,13 @@ def name_clean(name: str) -> str:
 
 def name_key(name: str) -> str:
     """What we compare: `name_clean` and case-folded ("NGUYỄN  thị" == "nguyễn thị")."""
-    return unicodedata.normalize("NFC", name_clean(name).casefold())
+    return name_clean_and_key(name)[1]
+
+
+def name_clean_and_key(name: str) -> tuple[str, str]:
+    """(`name_clean(name)`, `name_key(name)`), cleaning once."""
+    clean = name_clean(name)
+    return clean, unicodedata.normalize("NFC", clean.casefold())
 
 
 class InvalidPhone(ValueError):

@@ -21,7 +21,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from crm.models import Customer
-from crm.normalize import InvalidPhone, name_clean, name_key, phone_normalize
+from crm.normalize import InvalidPhone, name_clean, name_clean_and_key, phone_normalize
 from saas_platform.money import AmountTooLarge, InvalidAmount, amount_parse
 
 LANGUAGES = ("vi", "zh-hant", "en")
@@ -240,8 +240,7 @@ def customer_fields_clean(data: Mapping[str, object], *, region: str, currency: 
     c = FieldCleaner(data, partial)
     name = c.text("name", 255, required=True)
     if name is not None:
-        c.cleaned["name"] = name_clean(name)
-        c.cleaned["name_key"] = name_key(name)
+        c.cleaned["name"], c.cleaned["name_key"] = name_clean_and_key(name)
     if c.given("code") and not _is_blank(data["code"]):
         code = c.text("code", 32)
         if code is not None:
