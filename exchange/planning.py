@@ -97,10 +97,23 @@ def _saved(column: str, values, condition: str = "") -> dict:
     wanted = list({v for v in values if v})
     if not wanted:
         return {}
+    array, param = text_array(wanted)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {column}, id, code FROM crm_customer "
-                       f"WHERE {column} = ANY(%s) {condition}", [wanted])
+                       f"WHERE {column} = ANY({array}) {condition}", [param])
         return {value: (pk, code) for value, pk, code in cursor.fetchall()}
+
+
+_UNIT = "\x1f"  # the unit separator: never in a cleaned code, name, phone or e-mail
+
+
+def text_array(values: list[str]) -> tuple[str, object]:
+    """SQL for a text[] parameter and the parameter: the values joined by the unit
+    separator and split by PostgreSQL (psycopg's list dumper costs about 8 us a value in
+    Python: seconds at 100k), or the list itself when a value contains the separator."""
+    if any(_UNIT in v for v in values):
+        return "%s::text[]", list(values)
+    return "string_to_array(%s, chr(31))", _UNIT.join(values)
 
 
 class _References:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from crm.codes import customer_codes_next, customer_codes_reserve
 from crm.models import CustomerGroup
 from crm.name_buckets import name_buckets_refresh_soon
-from exchange.planning import Plan
+from exchange.planning import Plan, text_array
 
 _CUSTOMER_COLUMNS = (
     "code", "name", "name_key", "phone", "email", "address", "group_id", "owner_id", "role",
@@ -186,8 +186,8 @@ def _customers_write(cursor, plan, new, existing, result, now, user_id, audit_no
     stage("copy customers")
     ids = {}
     if new:
-        cursor.execute("SELECT code, id FROM crm_customer WHERE code = ANY(%s)",
-                       [[r.clean["code"] for r in new]])
+        array, param = text_array([r.clean["code"] for r in new])
+        cursor.execute(f"SELECT code, id FROM crm_customer WHERE code = ANY({array})", [param])
         ids.update(cursor.fetchall())
     for row in existing:
         ids[row.clean["code"]] = row.existing_id
@@ -256,15 +256,16 @@ def _links_set(cursor, plan: Plan, ids: dict, existing_ids: set) -> None:
     wanted_codes = {r.parent_code for r in plan.customers if r.parent_code} - ids.keys()
     codes = dict(ids)
     if wanted_codes:
-        cursor.execute("SELECT code, id FROM crm_customer WHERE code = ANY(%s)",
-                       [list(wanted_codes)])
+        array, param = text_array(list(wanted_codes))
+        cursor.execute(f"SELECT code, id FROM crm_customer WHERE code = ANY({array})", [param])
         codes.update(cursor.fetchall())
     phones = {r.clean["phone"]: ids[r.clean["code"]] for r in plan.customers
               if r.clean.get("phone") and r.clean.get("status", "active") == "active"}
     wanted_phones = {r.referrer_phone for r in plan.customers if r.referrer_phone} - phones.keys()
     if wanted_phones:
+        array, param = text_array(list(wanted_phones))
         cursor.execute("SELECT phone, id FROM crm_customer WHERE status = 'active' "
-                       "AND phone = ANY(%s)", [list(wanted_phones)])
+                       f"AND phone = ANY({array})", [param])
         phones.update(cursor.fetchall())
     links = []
     for row in plan.customers:
@@ -290,7 +291,8 @@ def _contacts_write(cursor, plan: Plan, ids: dict, result: WriteResult) -> None:
     wanted = {c.customer_code for c in plan.contacts} - ids.keys()
     codes = dict(ids)
     if wanted:
-        cursor.execute("SELECT code, id FROM crm_customer WHERE code = ANY(%s)", [list(wanted)])
+        array, param = text_array(list(wanted))
+        cursor.execute(f"SELECT code, id FROM crm_customer WHERE code = ANY({array})", [param])
         codes.update(cursor.fetchall())
     customer_ids = list({codes[c.customer_code] for c in plan.contacts})
     cursor.execute("SELECT id, customer_id, name, phone FROM crm_contact "

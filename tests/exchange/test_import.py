@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+import pytest
 from django_tenants.utils import schema_context
 
 from crm.models import Contact, Customer, CustomerAudit, CustomerGroup
@@ -177,3 +178,21 @@ def test_an_api_import_writes_its_reasons_in_the_requests_language(acme):
     assert acme.locale == "vi" and job_of(acme, body["id"]).lang == "en"
     assert [e["detail"] for e in job_of(acme, body["id"]).errors] == [
         "Phone: “not a phone” is not a valid phone number."]
+
+
+@pytest.mark.parametrize("codes", [["TSX1", "TSX2"], ["TSX1", "TS\x1fX"]])
+def test_look_ups_by_joined_text_find_what_a_list_finds(acme, codes):
+    """exchange.planning.text_array: the keys joined for PostgreSQL to split, or the list
+    itself when a key holds the separator; either way the same answer."""
+    from crm.models import Customer
+    from exchange.planning import customer_code_conflicts, text_array
+
+    assert text_array(codes)[0] == ("%s::text[]" if any("\x1f" in c for c in codes)
+                                    else "string_to_array(%s, chr(31))")
+    owner = api_client(acme, "owner@acme.test")
+    import_through_api(owner, acme, workbook_bytes(
+        [customer(code="TSJOIN1", name="Nối Chuỗi", phone="0912 870 001")]))
+    with schema_context(acme.schema_name):
+        assert customer_code_conflicts([*codes, "NOT-THERE"]) == {}
+        saved = Customer.objects.get(code="TSJOIN1")
+        assert customer_code_conflicts([*codes, "TSJOIN1"]) == {"TSJOIN1": (saved.id, "TSJOIN1")}
