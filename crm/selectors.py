@@ -323,7 +323,8 @@ WALK_ROWS_PER_MATCH = {"name_key": 30}
 def customer_rows(qs: QuerySet[Customer], search: Q | None, *, order: list[str],
                   limit: int, user: User) -> list[Customer]:
     """The first `limit` customers of `qs` matching `search`, in `order`, annotated for
-    the list as `user` sees it (customer_list_annotate): exactly `qs.filter(search).order_by(*order)[:limit]`, read the cheaper way.
+    the list as `user` sees it (customer_list_annotate): exactly
+    `qs.filter(search).order_by(*order)[:limit]`, read the cheaper way.
 
     Two ways to read a search: walk the order's own (key, id) index, filtering as it goes
     (cheap when matches are common: "nguyen", ~6% of customers, fills a page within a few
