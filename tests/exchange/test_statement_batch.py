@@ -207,15 +207,22 @@ def test_a_chunk_killed_mid_render_is_redone_alone_and_the_batch_resumes(
         assert_zip_matches(zip_of(acme_owner, job), made, (today.replace(day=1), today))
 
 
-def test_a_silent_batch_is_failed_by_the_sweeper_with_a_reason_then_rerun(
-        acme, acme_owner, small_chunks):
-    with schema_context(acme.schema_name):
-        group, made = customers_with_activity(acme)
-    job_id = _post(acme_owner, acme, group=group.pk).json()["id"]
-    with schema_context(acme.schema_name):
-        connection.tenant = acme
+def _first_chunk_done(tenant, client) -> int:
+    """A batch of the group's customers, planned, its first chunk rendered, the second not."""
+    with schema_context(tenant.schema_name):
+        group, _made = customers_with_activity(tenant)
+    job_id = _post(client, tenant, group=group.pk).json()["id"]
+    with schema_context(tenant.schema_name):
+        connection.tenant = tenant
         batch.statement_batch_plan(job_id=job_id)
         batch.statement_batch_chunk(job_id=job_id, index=0)
+    return job_id
+
+
+def test_a_silent_batch_is_failed_by_the_sweeper_with_a_reason_then_rerun(
+        acme, acme_owner, small_chunks):
+    job_id = _first_chunk_done(acme, acme_owner)
+    with schema_context(acme.schema_name):
         # A worker takes chunk 1 (as statement_batch_chunk marks it) and dies on it.
         StatementBatchChunk.objects.filter(job_id=job_id, index=1).update(
             started_at=timezone.now())
@@ -249,13 +256,7 @@ def test_a_batch_whose_chunks_wait_for_busy_workers_is_not_called_lost(
         acme, acme_owner, small_chunks):
     """Chunks queued behind other jobs send no heartbeat: the batch waits as a queued job
     may (EXCHANGE_QUEUED_TIMEOUT), then fails as not picked up, not as a lost worker."""
-    with schema_context(acme.schema_name):
-        group, _made = customers_with_activity(acme)
-    job_id = _post(acme_owner, acme, group=group.pk).json()["id"]
-    with schema_context(acme.schema_name):
-        connection.tenant = acme
-        batch.statement_batch_plan(job_id=job_id)
-        batch.statement_batch_chunk(job_id=job_id, index=0)  # chunk 1 waits in the queue
+    job_id = _first_chunk_done(acme, acme_owner)  # chunk 1 waits in the queue
     now = timezone.now()
     assert jobs_sweep(now=now + timedelta(seconds=settings.EXCHANGE_HEARTBEAT_TIMEOUT + 1)) == 0
     assert _job(acme_owner, job_id)["status"] == "running"
