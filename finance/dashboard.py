@@ -102,12 +102,10 @@ def daily_report_shown(*, user: User, branch_id: int | None = None,
         report = daily_report_get(user=user, branch_id=branch_id,
                                   day=day or timezone.localdate())
     labels = _method_labels()
-    report["receipts"] = [{"method": method, "method_label": labels.get(method, method),
-                           "amount": amount}
-                          for method, amount in report["receipts_by_method"].items()]
-    report["paid_out"] = [{"method": method, "method_label": labels.get(method, method),
-                           "amount": amount}
-                          for method, amount in report["paid_out_by_method"].items()]
+    for shown, by_method in (("receipts", "receipts_by_method"),
+                             ("paid_out", "paid_out_by_method")):
+        report[shown] = [{"method": method, "method_label": labels.get(method, method),
+                          "amount": amount} for method, amount in report[by_method].items()]
     report["branch_name"] = Branch.objects.get(pk=report["branch"]).name
     return report
 
